@@ -1,0 +1,95 @@
+# vsvm build. `make run` and `make check` do all set-up (scripts/deps.sh).
+#
+# Configurations (each in build/<cfg>/):
+#   gcc    gcc -O2       (default; what `make run` uses)
+#   clang  clang -O2
+#   asan   clang -O1 with AddressSanitizer + UndefinedBehaviorSanitizer
+#   bench  gcc -O2 -DNDEBUG (what `make bench` uses)
+CFG     ?= gcc
+MAKEFLAGS += --no-print-directory
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE    := -std=c11 -D_GNU_SOURCE -g -Isrc -Itests/unit -pthread -MMD -MP $(WARN)
+
+ifeq ($(CFG),gcc)
+  CC_CFG := gcc
+  CFLAGS_CFG := -O2
+else ifeq ($(CFG),clang)
+  CC_CFG := clang
+  CFLAGS_CFG := -O2
+else ifeq ($(CFG),asan)
+  CC_CFG := clang
+  CFLAGS_CFG := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(CFG),bench)
+  CC_CFG := gcc
+  CFLAGS_CFG := -O2 -DNDEBUG
+else
+  $(error unknown CFG '$(CFG)': use gcc, clang, asan or bench)
+endif
+
+B        := build/$(CFG)
+LIB_SRCS := $(shell find src -name '*.c' ! -path 'src/tools/*' | sort)
+TOOL_SRCS:= $(shell find src/tools -name '*.c' | sort)
+TEST_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
+TEST_ALL := $(sort $(wildcard tests/unit/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+TOOL_OBJS:= $(TOOL_SRCS:%.c=$(B)/%.o)
+TESTS    := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
+LDLIBS   := -pthread -lm
+
+.PHONY: all deps run check check-one bench tests compile_commands.json clean help
+all: deps
+	@$(MAKE) -j$(JOBS) CFG=$(CFG) $(B)/vsvm compile_commands.json
+
+deps:
+	@scripts/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC_CFG) $(BASE) $(CFLAGS_CFG) -c $< -o $@
+
+$(B)/libvsvm.a: $(LIB_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(B)/vsvm: $(TOOL_OBJS) $(B)/libvsvm.a
+	@echo "  LD      $@"
+	@$(CC_CFG) $(CFLAGS_CFG) -o $@ $(TOOL_OBJS) $(B)/libvsvm.a $(LDLIBS)
+
+# A test binary tests/unit/test_NAME.c may have companion files
+# tests/unit/NAME_*.c (no test_ prefix) linked into the same binary.
+.SECONDEXPANSION:
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $$(patsubst %.c,$(B)/%.o,$$(wildcard tests/unit/$$*_*.c)) $(B)/libvsvm.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC_CFG) $(CFLAGS_CFG) -o $@ $(filter %.o,$^) $(B)/libvsvm.a -lcmocka $(LDLIBS)
+
+tests: $(TESTS) $(B)/vsvm
+
+run: deps
+	@$(MAKE) -j$(JOBS) CFG=gcc build/gcc/vsvm
+	build/gcc/vsvm run
+
+# Every test, in every configuration; the closing line is the total.
+check: deps
+	@for c in gcc clang asan; do $(MAKE) -j$(JOBS) CFG=$$c tests || exit 1; done
+	@scripts/run-tests.sh build/gcc build/clang build/asan
+
+# One configuration only (development loop): make check-one CFG=asan
+check-one: deps
+	@$(MAKE) -j$(JOBS) CFG=$(CFG) tests
+	@scripts/run-tests.sh $(B)
+
+bench: deps
+	@$(MAKE) -j$(JOBS) CFG=bench build/bench/vsvm
+	build/bench/vsvm bench --json
+
+compile_commands.json:
+	@scripts/compile-commands.sh "$(CC_CFG) $(BASE) $(CFLAGS_CFG)" $(LIB_SRCS) $(TOOL_SRCS) $(TEST_ALL) > $@.tmp && mv $@.tmp $@
+
+clean:
+	rm -rf build compile_commands.json
+
+-include $(shell find build/$(CFG) -name '*.d' 2>/dev/null)

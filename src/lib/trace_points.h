@@ -1,0 +1,22 @@
+/* Every trace point, by layer prefix (vtd_*, later viommu_*, dev_*).
+ * TP(name, "what it reports") */
+#ifndef VSVM_LIB_TRACE_POINTS_H
+#define VSVM_LIB_TRACE_POINTS_H
+
+#define TRACE_POINTS(TP) \
+    TP(vtd_reg_read,       "register read: name, offset, size, value") \
+    TP(vtd_reg_write,      "register write: name, offset, size, value (decoded)") \
+    TP(vtd_reg_unknown,    "access to an unimplemented offset or with an unsupported size") \
+    TP(vtd_gcmd,           "global command executed, resulting status") \
+    TP(vtd_xlate,          "translation request and its outcome") \
+    TP(vtd_xlate_fault,    "translation fault: reason, qualified, suppressed by FPD") \
+    TP(vtd_walk_root,      "root entry read during a walk (decoded)") \
+    TP(vtd_walk_ctx,       "context entry read during a walk (decoded)") \
+    TP(vtd_walk_pasid,     "PASID directory / table entry read during a walk (decoded)") \
+    TP(vtd_walk_fl,        "first-level paging entry read (decoded)") \
+    TP(vtd_walk_sl,        "second-level paging entry read (decoded)") \
+    TP(vtd_cache_inv,      "cache invalidation: cache, granularity, tags, entries dropped") \
+    TP(vtd_iotlb_hit,      "IOTLB hit") \
+    TP(vtd_fault_record,   "fault recorded in a fault recording register")
+
+#endif

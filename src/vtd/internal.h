@@ -1,0 +1,74 @@
+/* State of one remapping unit, shared by the files of src/vtd/ only. */
+#ifndef VSVM_VTD_INTERNAL_H
+#define VSVM_VTD_INTERNAL_H
+
+#include "lib/hw_regs.h"
+#include "lib/spinlock.h"
+#include "vtd/cache.h"
+#include "vtd/unit.h"
+
+#define VTD_REG_PAGE   4096u
+#define VTD_MAX_FRCD   256u
+
+struct vtd_unit {
+    struct vtd_config cfg;
+    struct mem_arena *mem;
+    spinlock_t lock;               /* registers, fault records, caches */
+
+    uint64_t reg[REG_COUNT];
+    uint64_t wmask[REG_COUNT];     /* table mask narrowed by capabilities */
+    uint64_t w1c[REG_COUNT];
+    uint16_t off[REG_COUNT];       /* resolved offsets (IVA/IOTLB from ECAP.IRO) */
+    uint8_t reg_at[VTD_REG_PAGE / 4]; /* dword index -> REG id + 1, 0 = none */
+    uint32_t frcd_off;             /* CAP.FRO * 16 */
+    unsigned nfr;                  /* number of fault recording registers */
+    uint64_t frcd[VTD_MAX_FRCD][2];
+    unsigned frcd_next;            /* next record slot the hardware fills */
+
+    /* Latched by GCMD.SRTP (§1.5, §1.6). */
+    uint64_t root_table;
+    unsigned ttm;
+
+    struct vtd_caches cache;
+    struct vtd_stats stats;
+};
+
+/* Capability helpers. */
+#define CAP(u, F)  HW_FV(CAP, F, (u)->cfg.cap)
+#define ECAP(u, F) HW_FV(ECAP, F, (u)->cfg.ecap)
+
+static inline unsigned vtd_ndoms_bits(const struct vtd_unit *u)
+{
+    return 4 + 2 * (unsigned)CAP(u, ND);
+}
+/* Mask of address bits at or above the host address width (reserved in
+ * every table pointer and output address field). */
+static inline uint64_t vtd_haw_rsvd(const struct vtd_unit *u)
+{
+    return u->cfg.haw >= 64 ? 0 : ~0ULL << u->cfg.haw;
+}
+static inline bool vtd_gstatus(const struct vtd_unit *u, uint64_t gsts_mask)
+{
+    return (u->reg[REG_GSTS] & gsts_mask) != 0;
+}
+
+/* cache_inv.c: invalidation with the lock held. */
+void inv_context_locked(struct vtd_unit *u, enum vtd_cc_gran g, uint16_t did, uint16_t sid,
+                        unsigned fm);
+void inv_pasid_cache_locked(struct vtd_unit *u, enum vtd_pc_gran g, uint16_t did, uint32_t pasid);
+void inv_iotlb_locked(struct vtd_unit *u, enum vtd_iotlb_gran g, uint16_t did, uint64_t addr,
+                      unsigned am, bool ih);
+void inv_piotlb_locked(struct vtd_unit *u, bool page, uint16_t did, uint32_t pasid,
+                       uint64_t addr, unsigned am, bool ih);
+
+/* regs.c */
+void vtd_regs_reset(struct vtd_unit *u);
+/* fault_record.c: records a fault (lock held); returns true if recorded. */
+bool vtd_fault_record(struct vtd_unit *u, const struct vtd_req *req, uint8_t reason);
+/* Raises an event through an ECTL/EDATA/EADDR/EUADDR quad (§1.10) on the
+ * condition's 0->1 transition: IM=1 -> IP, else MSI. */
+void vtd_event_raise(struct vtd_unit *u, enum vtd_reg_id ectl);
+/* Called after software unmasks an ECTL: a pending IP sends the MSI. */
+void vtd_event_unmasked(struct vtd_unit *u, enum vtd_reg_id ectl);
+
+#endif

@@ -1,0 +1,106 @@
+/* A VT-d DMA-remapping hardware unit (one DRHD): register file, translation
+ * of DMA requests through legacy or scalable-mode structures, caches and
+ * fault recording. Any number of instances; each is thread-safe. */
+#ifndef VSVM_VTD_UNIT_H
+#define VSVM_VTD_UNIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mem/mem.h"
+#include "vtd/fault.h"
+
+/* Interrupt sink: the unit raises its fault, invalidation-completion and
+ * page-request events as MSIs (address = UADDR:ADDR, data). */
+typedef void (*vtd_msi_fn)(void *opaque, uint64_t addr, uint32_t data);
+
+struct vtd_config {
+    uint32_t ver;          /* VER register */
+    uint64_t cap, ecap;    /* CAP / ECAP as reported */
+    unsigned haw;          /* host address width (bits); table pointers above are reserved */
+    uint64_t reg_base;     /* MMIO base of the register page (platform map) */
+    vtd_msi_fn msi;        /* may be NULL */
+    void *msi_opaque;
+};
+
+/* Default: a current server-class scalable-mode unit (every field and why
+ * is documented in vtd/config.c and README.md). */
+void vtd_config_default(struct vtd_config *c);
+/* A legacy-only unit (VER 1.0, no scalable mode, no PASID). */
+void vtd_config_legacy(struct vtd_config *c);
+/* Checks a configuration for internal consistency (register offsets inside
+ * the page and not overlapping, NFR, widths); 0 or -EINVAL with a message. */
+int vtd_config_check(const struct vtd_config *c, char *why, unsigned why_len);
+
+struct vtd_unit;
+struct vtd_unit *vtd_unit_create(const struct vtd_config *c, struct mem_arena *mem);
+void vtd_unit_destroy(struct vtd_unit *u);
+const struct vtd_config *vtd_unit_config(const struct vtd_unit *u);
+
+/* MMIO on the register page; off is the byte offset, size 4 or 8. Unknown
+ * offsets and unsupported sizes are ignored (reads return 0) and traced. */
+uint64_t vtd_mmio_read(struct vtd_unit *u, uint32_t off, unsigned size);
+void vtd_mmio_write(struct vtd_unit *u, uint32_t off, unsigned size, uint64_t val);
+
+/* ---- DMA requests ---------------------------------------------------- */
+enum vtd_at { VTD_AT_UNTRANSLATED = 0, VTD_AT_TRANSLATION = 1, VTD_AT_TRANSLATED = 2 };
+
+struct vtd_req {
+    uint16_t sid;          /* requester id: bus << 8 | devfn */
+    bool pasid_present;
+    uint32_t pasid;
+    uint64_t addr;
+    bool write;            /* else read */
+    bool exec, priv;
+    enum vtd_at at;
+};
+
+#define VTD_PERM_R 1u
+#define VTD_PERM_W 2u
+#define VTD_PERM_X 4u
+
+struct vtd_result {
+    uint64_t addr;         /* output address (valid when !fault) */
+    uint8_t page_shift;    /* 12, 21 or 30 */
+    uint8_t perm;          /* VTD_PERM_* the translation grants this requester */
+    uint8_t fault;         /* enum vtd_fault, 0 on success */
+    bool qualified;        /* fault can be suppressed by FPD */
+    bool fpd;              /* an FPD bit on the path was set */
+    bool recorded;         /* the fault went to a fault recording register */
+    bool cached;           /* served from the IOTLB */
+    bool blocked;          /* aborted without a fault record (TTM=11, abort-DMA mode) */
+    uint16_t did;
+};
+
+/* Translates one request as the hardware would, records a non-recoverable
+ * fault if one occurs (subject to FPD), and returns the outcome. */
+void vtd_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_result *res);
+/* The same without recording a fault (for ATS translation requests that
+ * are answered to the device, and for probing in tests). */
+void vtd_translate_norecord(struct vtd_unit *u, const struct vtd_req *req, struct vtd_result *res);
+
+/* ---- cache invalidation --------------------------------------------------
+ * The primitives behind register-based and queued invalidation, callable
+ * directly (they take the unit lock). */
+enum vtd_cc_gran { VTD_CC_GLOBAL = 1, VTD_CC_DOMAIN = 2, VTD_CC_DEVICE = 3 };
+void vtd_inv_context(struct vtd_unit *u, enum vtd_cc_gran g, uint16_t did, uint16_t sid, unsigned fm);
+enum vtd_pc_gran { VTD_PC_DOMAIN = 0, VTD_PC_PASID = 1, VTD_PC_GLOBAL = 3 };
+void vtd_inv_pasid_cache(struct vtd_unit *u, enum vtd_pc_gran g, uint16_t did, uint32_t pasid);
+/* IOTLB descriptor / register semantics (§4.4): global, domain, or
+ * page-selective (2^am pages at addr) within a domain; ih = leaf-only hint.
+ * Page-selective drops the domain's second-level entries in the range and
+ * all its nested entries (see vtd/cache_inv.c). */
+enum vtd_iotlb_gran { VTD_IOTLB_GLOBAL = 1, VTD_IOTLB_DOMAIN = 2, VTD_IOTLB_PAGE = 3 };
+void vtd_inv_iotlb(struct vtd_unit *u, enum vtd_iotlb_gran g, uint16_t did, uint64_t addr,
+                   unsigned am, bool ih);
+/* PASID-based IOTLB: all non-global mappings of (did, pasid), or 2^am pages
+ * at addr within it; first-level and nested entries only (§4.8). */
+void vtd_inv_piotlb(struct vtd_unit *u, bool page, uint16_t did, uint32_t pasid,
+                    uint64_t addr, unsigned am, bool ih);
+
+struct vtd_stats {
+    uint64_t translations, iotlb_hits, iotlb_misses, faults, faults_suppressed,
+             ctx_hits, ctx_misses, pasid_hits, pasid_misses;
+};
+void vtd_unit_stats(struct vtd_unit *u, struct vtd_stats *s);
+
+#endif

@@ -1,0 +1,44 @@
+/* Page-table walks of the unit (vtd-reference.md §3): second level (legacy
+ * and scalable codes), first level (IA-32e) with optional nesting, and the
+ * permission rules shared by the walks and the IOTLB hit path. */
+#ifndef VSVM_VTD_WALK_H
+#define VSVM_VTD_WALK_H
+
+#include "vtd/internal.h"
+#include "vtd/walk_params.h"
+
+#define WALK_MAX_LEVELS 5
+
+extern const struct sl_codes sl_codes_legacy, sl_codes_sm;
+
+/* Access requested from a walk. */
+#define ACC_R 1u
+#define ACC_W 2u
+#define ACC_X 4u
+
+struct walk_out {
+    uint64_t out;           /* output page base */
+    unsigned shift;         /* 12, 21, 30 */
+    uint8_t attr;           /* IOTLB_A_* accumulated */
+};
+
+/* Walks the second level for `in`, checking the `acc` rights; on success
+ * sets A (and D for writes) when slade. Returns 0 or a fault reason. */
+uint8_t sl_walk(struct vtd_unit *u, const struct sl_params *p, uint64_t in, unsigned acc,
+                struct walk_out *o);
+
+/* Walks the first level (and, when nested, the second level for every
+ * table and for the final address) for `req`. On success sets A/D/EA on
+ * the first level (and second level when slade). Returns 0 or a reason. */
+uint8_t fl_walk(struct vtd_unit *u, const struct fl_params *p, const struct vtd_req *req,
+                bool priv, struct walk_out *o);
+
+/* Permission of a cached or freshly walked first-level/nested translation
+ * for one requester: 0 if allowed, else the fault reason (§3.5). */
+uint8_t fl_check_perm(const struct fl_params *p, uint8_t attr, const struct vtd_req *req,
+                      bool priv);
+/* Rights (VTD_PERM_*) a translation grants a requester. */
+uint8_t fl_granted(const struct fl_params *p, uint8_t attr, bool priv);
+uint8_t sl_check_perm(const struct sl_codes *c, uint8_t attr, unsigned acc);
+
+#endif
