@@ -61,6 +61,7 @@ $(B)/vsvm: $(TOOL_OBJS) $(B)/libvsvm.a
 # A test binary tests/unit/test_NAME.c may have companion files
 # tests/unit/NAME_*.c (no test_ prefix) linked into the same binary.
 .SECONDEXPANSION:
+.SECONDARY:
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $$(patsubst %.c,$(B)/%.o,$$(wildcard tests/unit/$$*_*.c)) $(B)/libvsvm.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
