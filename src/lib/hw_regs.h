@@ -35,7 +35,7 @@
     R(AFLOG,   0x058, 8, AFLOG,  0, RF(AFLOG, FLS) | RF(AFLOG, FLA), 0, none) \
     R(PMEN,    0x064, 4, PMEN,   0, RF(PMEN, EPM), 0, pmen) \
     R(IQH,     0x080, 8, IQH,    0, 0, 0, none) \
-    R(IQT,     0x088, 8, IQT,    0, RF(IQT, QT), 0, none) \
+    R(IQT,     0x088, 8, IQT,    0, RF(IQT, QT), 0, iqt) \
     R(IQA,     0x090, 8, IQA,    0, RF(IQA, QS) | RF(IQA, DW) | RF(IQA, IQA), 0, none) \
     R(ICS,     0x09C, 4, ICS,    0, 0, RF(ICS, IWC), ics) \
     R(IECTL,   0x0A0, 4, ECTL,   RF(ECTL, IM), RF(ECTL, IM), 0, iectl) \

@@ -17,6 +17,12 @@
     TP(vtd_walk_sl,        "second-level paging entry read (decoded)") \
     TP(vtd_cache_inv,      "cache invalidation: cache, granularity, tags, entries dropped") \
     TP(vtd_iotlb_hit,      "IOTLB hit") \
-    TP(vtd_fault_record,   "fault recorded in a fault recording register")
+    TP(vtd_fault_record,   "fault recorded in a fault recording register") \
+    TP(vtd_qi_desc,        "invalidation descriptor fetched (decoded)") \
+    TP(vtd_qi_error,       "invalidation queue error (IQE/ITE) or dropped status write") \
+    TP(vtd_qi_devtlb,      "device-TLB invalidation request sent to a device") \
+    TP(vtd_prq,            "page request queued, dropped or answered by the unit") \
+    TP(vtd_prg_resp,       "page group response delivered to a device") \
+    TP(vtd_ats,            "ATS translation request and completion")
 
 #endif

@@ -19,7 +19,7 @@ struct ctx_cache_entry {
     bool valid;
     bool sm;             /* scalable-mode entry */
     bool fpd, dte;
-    bool paside, rid_priv;   /* scalable */
+    bool paside, pre, rid_priv;   /* scalable */
     uint8_t pdts;            /* scalable */
     uint8_t tt;              /* legacy */
     uint16_t sid;

@@ -3,9 +3,6 @@
 #include "lib/trace.h"
 #include "vtd/internal.h"
 
-#define FSTS_PENDING_MASK (HW_FM(FSTS, PPF) | HW_FM(FSTS, PFO) | HW_FM(FSTS, IQE) | \
-                           HW_FM(FSTS, ICE) | HW_FM(FSTS, ITE))
-
 /* The data/address registers follow their control register (§1.10). */
 void vtd_event_raise(struct vtd_unit *u, enum vtd_reg_id ectl)
 {
@@ -31,14 +28,16 @@ _Static_assert(REG_FEDATA == REG_FECTL + 1 && REG_FEUADDR == REG_FECTL + 3 &&
                REG_PEDATA == REG_PECTL + 1 && REG_PEUADDR == REG_PECTL + 3,
                "event register quads must be consecutive in HW_REGS");
 
-static void frcd_fill(uint64_t *rec, const struct vtd_req *req, uint8_t reason)
+static void frcd_fill(uint64_t *rec, const struct vtd_req *req, uint8_t reason, bool page_req)
 {
     rec[0] = rec[1] = 0;
     HW_SET(FRCD, FI, rec, req->addr >> 12);
     HW_SET(FRCD, SID, rec, req->sid);
     HW_SET(FRCD, FR, rec, reason);
     HW_SET(FRCD, AT, rec, req->at);
-    HW_SET(FRCD, T1, rec, !req->write);   /* 0 write, 1 read (§1.15) */
+    /* (T1, T2): (0,0) write, (1,0) read, (0,1) page request (§1.15). */
+    HW_SET(FRCD, T1, rec, !page_req && !req->write);
+    HW_SET(FRCD, T2, rec, page_req);
     if (req->pasid_present) {
         HW_SET(FRCD, PP, rec, 1);
         HW_SET(FRCD, PV, rec, req->pasid);
@@ -50,7 +49,7 @@ static void frcd_fill(uint64_t *rec, const struct vtd_req *req, uint8_t reason)
 
 /* §5.2 steps 2-6. Faults are not collapsed by SID (a QEMU optimisation, not
  * a spec rule): every fault gets a record while one is free. */
-bool vtd_fault_record(struct vtd_unit *u, const struct vtd_req *req, uint8_t reason)
+bool vtd_fault_record(struct vtd_unit *u, const struct vtd_req *req, uint8_t reason, bool page_req)
 {
     uint64_t fsts = u->reg[REG_FSTS];
     bool was_pending = (fsts & FSTS_PENDING_MASK) != 0, recorded = false;
@@ -61,7 +60,7 @@ bool vtd_fault_record(struct vtd_unit *u, const struct vtd_req *req, uint8_t rea
         u->reg[REG_FSTS] |= HW_FM(FSTS, PFO);
         trace(vtd_fault_record, "overflow: record %u busy, PFO set", u->frcd_next);
     } else {
-        frcd_fill(rec, req, reason);
+        frcd_fill(rec, req, reason, page_req);
         if (!(fsts & HW_FM(FSTS, PPF)))
             u->reg[REG_FSTS] = (fsts & ~HW_FM(FSTS, FRI)) | HW_FM(FSTS, PPF) |
                                HW_FMK(FSTS, FRI, u->frcd_next);

@@ -31,6 +31,8 @@ static void gcmd_qie(struct vtd_unit *u, bool on)
     set_status(u, GSTS_BIT(QIES), on);
     if (!on)
         u->reg[REG_IQH] = 0;
+    else
+        vtd_qi_process(u);   /* descriptors already queued before enabling */
 }
 
 /* GCMD is write-only: reads return 0 (decision; Linux never reads it and
@@ -111,16 +113,23 @@ void vtd_regs_fault_status_changed(struct vtd_unit *u)
         any |= HW_GET(FRCD, F, u->frcd[i]) != 0;
     if (!any)
         u->reg[REG_FSTS] &= ~HW_FM(FSTS, PPF);
-    uint64_t pending = HW_FM(FSTS, PPF) | HW_FM(FSTS, PFO) | HW_FM(FSTS, IQE) |
-                       HW_FM(FSTS, ICE) | HW_FM(FSTS, ITE);
-    if (!(u->reg[REG_FSTS] & pending))
+    if (!(u->reg[REG_FSTS] & FSTS_PENDING_MASK))
         u->reg[REG_FECTL] &= ~HW_FM(ECTL, IP);
 }
 
+/* Clearing IQE or ITE lets the queue resume at IQH (§4.9). */
 void vtd_reg_hook_fsts(struct vtd_unit *u, uint64_t old, uint64_t w)
 {
-    (void)old, (void)w;
     vtd_regs_fault_status_changed(u);
+    if (w & old & (HW_FM(FSTS, IQE) | HW_FM(FSTS, ITE)))
+        vtd_qi_process(u);
+}
+
+/* Software advanced the tail: process up to it (§4.1). */
+void vtd_reg_hook_iqt(struct vtd_unit *u, uint64_t old, uint64_t w)
+{
+    (void)old, (void)w;
+    vtd_qi_process(u);
 }
 
 void vtd_reg_hook_fectl(struct vtd_unit *u, uint64_t old, uint64_t w)

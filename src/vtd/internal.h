@@ -29,9 +29,20 @@ struct vtd_unit {
     uint64_t root_table;
     unsigned ttm;
 
+    struct {
+        uint16_t sid;
+        const struct vtd_dev_ops *ops;
+        void *opaque;
+    } dev[VTD_MAX_DEVICES];
+    unsigned ndev;
+
     struct vtd_caches cache;
     struct vtd_stats stats;
 };
+
+/* Fault conditions whose presence suppresses a new fault event (§5.3). */
+#define FSTS_PENDING_MASK (HW_FM(FSTS, PPF) | HW_FM(FSTS, PFO) | HW_FM(FSTS, IQE) | \
+                           HW_FM(FSTS, ICE) | HW_FM(FSTS, ITE))
 
 /* Capability helpers. */
 #define CAP(u, F)  HW_FV(CAP, F, (u)->cfg.cap)
@@ -61,10 +72,21 @@ void inv_iotlb_locked(struct vtd_unit *u, enum vtd_iotlb_gran g, uint16_t did, u
 void inv_piotlb_locked(struct vtd_unit *u, bool page, uint16_t did, uint32_t pasid,
                        uint64_t addr, unsigned am, bool ih);
 
+/* dev.c: the attached endpoint with this requester id, or -1. */
+int vtd_dev_find(const struct vtd_unit *u, uint16_t sid);
+/* qi.c: processes the invalidation queue from IQH to IQT (lock held). */
+void vtd_qi_process(struct vtd_unit *u);
+/* Sets an invalidation error in FSTS (IQE/ICE/ITE) and raises the fault
+ * event unless a fault condition was already pending (§4.9, §5.3). */
+void vtd_inv_error(struct vtd_unit *u, uint64_t fsts_bit);
+/* prq.c: sends a page group response to the device (lock held). */
+void vtd_prq_respond(struct vtd_unit *u, const struct vtd_page_resp *r);
+
 /* regs.c */
 void vtd_regs_reset(struct vtd_unit *u);
-/* fault_record.c: records a fault (lock held); returns true if recorded. */
-bool vtd_fault_record(struct vtd_unit *u, const struct vtd_req *req, uint8_t reason);
+/* fault_record.c: records a fault of a request (or a page request) with the
+ * lock held; returns true if a record was written. */
+bool vtd_fault_record(struct vtd_unit *u, const struct vtd_req *req, uint8_t reason, bool page_req);
 /* Raises an event through an ECTL/EDATA/EADDR/EUADDR quad (§1.10) on the
  * condition's 0->1 transition: IM=1 -> IP, else MSI. */
 void vtd_event_raise(struct vtd_unit *u, enum vtd_reg_id ectl);

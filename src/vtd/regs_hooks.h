@@ -16,6 +16,7 @@ void vtd_reg_hook_pectl(struct vtd_unit *u, uint64_t old, uint64_t written);
 void vtd_reg_hook_ics(struct vtd_unit *u, uint64_t old, uint64_t written);
 void vtd_reg_hook_prs(struct vtd_unit *u, uint64_t old, uint64_t written);
 void vtd_reg_hook_pmen(struct vtd_unit *u, uint64_t old, uint64_t written);
+void vtd_reg_hook_iqt(struct vtd_unit *u, uint64_t old, uint64_t written);
 /* Recomputes FSTS.PPF from the records' F bits and clears FECTL.IP once no
  * fault condition is pending (§5.2 step 7). */
 void vtd_regs_fault_status_changed(struct vtd_unit *u);

@@ -103,4 +103,76 @@ struct vtd_stats {
 };
 void vtd_unit_stats(struct vtd_unit *u, struct vtd_stats *s);
 
+
+/* ---- the device side: what a PCIe endpoint behind the unit uses -------- */
+
+/* Device-TLB (ATS) invalidation request delivered to the device (§4.5,
+ * §4.8): [addr, addr + size) for the PASID (if pasid_valid), global entries
+ * too when `global`. The device answers synchronously whether it completed
+ * the invalidation; VTD_ATS_INV_TIMEOUT models a device that never sends the
+ * Invalidate Completion (the unit then reports ITE). */
+enum vtd_ats_inv_status { VTD_ATS_INV_DONE, VTD_ATS_INV_TIMEOUT };
+
+struct vtd_page_req {
+    uint16_t sid;
+    bool pasid_present;
+    uint32_t pasid;
+    uint64_t addr;          /* page address (low 12 bits ignored) */
+    bool read, write, exec, priv;
+    bool lpig;              /* last page in group */
+    uint16_t prgi;          /* page request group index (9 bits) */
+    bool pdp;               /* private data present */
+    uint64_t priv_data[2];
+};
+
+/* Page group response codes (§6.5). */
+enum vtd_prg_rc { VTD_PRG_SUCCESS = 0x0, VTD_PRG_INVALID = 0x1, VTD_PRG_FAILURE = 0xF };
+
+struct vtd_page_resp {
+    uint16_t sid;
+    bool pasid_present;
+    uint32_t pasid;
+    uint16_t prgi;
+    bool lpig;
+    enum vtd_prg_rc rc;
+    bool pdp;
+    uint64_t priv_data[2];
+};
+
+/* Callbacks run with the unit's lock held: a device must record the work
+ * and return, never call back into the unit from them. */
+struct vtd_dev_ops {
+    enum vtd_ats_inv_status (*ats_invalidate)(void *opaque, uint16_t sid, bool pasid_valid,
+                                              uint32_t pasid, bool global, uint64_t addr,
+                                              uint64_t size);
+    void (*page_response)(void *opaque, const struct vtd_page_resp *resp);
+};
+
+#define VTD_MAX_DEVICES 64
+/* Registers the endpoint with requester id `sid` (0 or -EBUSY / -ENOSPC). */
+int vtd_device_attach(struct vtd_unit *u, uint16_t sid, const struct vtd_dev_ops *ops, void *opaque);
+void vtd_device_detach(struct vtd_unit *u, uint16_t sid);
+
+/* ATS translation request (§7): the completion a device caches in its
+ * device TLB. NO_ACCESS (R = W = 0, nothing recorded) when the page is not
+ * present or lacks the rights: the device may then send a page request.
+ * UNSUPPORTED when the request is blocked by the translation structures:
+ * the fault is recorded as for any request. */
+enum vtd_ats_status { VTD_ATS_OK, VTD_ATS_NO_ACCESS, VTD_ATS_UNSUPPORTED };
+struct vtd_ats_completion {
+    enum vtd_ats_status status;
+    uint64_t addr;          /* translated page base */
+    uint8_t page_shift;
+    uint8_t perm;           /* VTD_PERM_* */
+    uint8_t fault;          /* reason behind NO_ACCESS / UNSUPPORTED */
+};
+void vtd_ats_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_ats_completion *c);
+
+/* PRI page request (§6.3): written to the page request queue, or answered by
+ * the unit itself when it cannot be delivered (see vtd/prq.c). */
+void vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *pr);
+
+/* An ATS Invalidate Completion the unit did not ask for (§4.9): ICE. */
+void vtd_ats_unexpected_completion(struct vtd_unit *u, uint16_t sid);
+
 #endif

@@ -150,7 +150,7 @@ static void translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_
         if (res->qualified && x.fpd)
             u->stats.faults_suppressed++;
         else if (record)
-            res->recorded = vtd_fault_record(u, req, f);
+            res->recorded = vtd_fault_record(u, req, f, false);
         trace(vtd_xlate_fault, "sid=%#x pasid=%s%#x addr=%#llx %s: reason %#x (%s)%s%s",
               req->sid, req->pasid_present ? "" : "-", req->pasid,
               (unsigned long long)req->addr, req->write ? "write" : "read", f,

@@ -23,6 +23,10 @@ struct xl {
  * `req`, filling `x`. Return 0 or a fault reason. Lock held. */
 uint8_t xl_legacy_context(struct vtd_unit *u, const struct vtd_req *req, struct xl *x);
 uint8_t xl_sm_context(struct vtd_unit *u, const struct vtd_req *req, struct xl *x);
+/* The scalable context entry for sid, through the context cache; *fpd is
+ * its FPD bit (also when the entry is not present). */
+uint8_t xl_sm_ctx_entry(struct vtd_unit *u, uint16_t sid, const struct ctx_cache_entry **ce,
+                        bool *fpd);
 /* Scalable-mode request checks and PASID entry, given the context. */
 uint8_t xl_sm_pasid(struct vtd_unit *u, const struct vtd_req *req,
                     const struct ctx_cache_entry *ctx, struct xl *x);

@@ -129,29 +129,41 @@ static void sm_decode(uint16_t sid, const uint64_t *c, struct ctx_cache_entry *c
 {
     *ce = (struct ctx_cache_entry){
         .sid = sid, .sm = true, .fpd = HW_GET(SM_CTX, FPD, c), .dte = HW_GET(SM_CTX, DTE, c),
-        .paside = HW_GET(SM_CTX, PASIDE, c), .rid_priv = HW_GET(SM_CTX, RID_PRIV, c),
+        .paside = HW_GET(SM_CTX, PASIDE, c), .pre = HW_GET(SM_CTX, PRE, c),
+        .rid_priv = HW_GET(SM_CTX, RID_PRIV, c),
         .pdts = (uint8_t)HW_GET(SM_CTX, PDTS, c),
         .rid_pasid = (uint32_t)HW_GET(SM_CTX, RID_PASID, c),
         .pasid_dir = HW_RAW(SM_CTX, PASIDDIRPTR, c) };
 }
 
-uint8_t xl_sm_context(struct vtd_unit *u, const struct vtd_req *req, struct xl *x)
+uint8_t xl_sm_ctx_entry(struct vtd_unit *u, uint16_t sid, const struct ctx_cache_entry **out,
+                        bool *fpd)
 {
-    struct ctx_cache_entry *ce = ctx_cache_lookup(&u->cache, req->sid);
-    x->sm = true;
+    struct ctx_cache_entry *ce = ctx_cache_lookup(&u->cache, sid);
     if (ce && ce->sm) {
         u->stats.ctx_hits++;
     } else {
         uint64_t c[4];
         struct ctx_cache_entry ne;
         u->stats.ctx_misses++;
-        uint8_t f = sm_fetch_ctx(u, req->sid, c, &x->fpd);
+        uint8_t f = sm_fetch_ctx(u, sid, c, fpd);
         if (f)
             return f;
-        sm_decode(req->sid, c, &ne);
+        sm_decode(sid, c, &ne);
         ce = ctx_cache_fill(&u->cache, &ne);
     }
-    x->fpd = ce->fpd;
+    *fpd = ce->fpd;
+    *out = ce;
+    return 0;
+}
+
+uint8_t xl_sm_context(struct vtd_unit *u, const struct vtd_req *req, struct xl *x)
+{
+    const struct ctx_cache_entry *ce;
+    x->sm = true;
+    uint8_t f = xl_sm_ctx_entry(u, req->sid, &ce, &x->fpd);
+    if (f)
+        return f;
     x->dte = ce->dte;
     return xl_sm_pasid(u, req, ce, x);
 }
