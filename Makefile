@@ -5,6 +5,7 @@
 #   clang  clang -O2
 #   asan   clang -O1 with AddressSanitizer + UndefinedBehaviorSanitizer
 #   bench  gcc -O2 -DNDEBUG (what `make bench` uses)
+#   fuzz   clang libFuzzer + ASan + UBSan harnesses (tests/fuzz/fuzz_*.c)
 CFG     ?= gcc
 MAKEFLAGS += --no-print-directory
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
@@ -21,11 +22,14 @@ else ifeq ($(CFG),clang)
 else ifeq ($(CFG),asan)
   CC_CFG := clang
   CFLAGS_CFG := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(CFG),fuzz)
+  CC_CFG := clang
+  CFLAGS_CFG := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 else ifeq ($(CFG),bench)
   CC_CFG := gcc
   CFLAGS_CFG := -O2 -DNDEBUG
 else
-  $(error unknown CFG '$(CFG)': use gcc, clang, asan or bench)
+  $(error unknown CFG '$(CFG)': use gcc, clang, asan, fuzz or bench)
 endif
 
 B        := build/$(CFG)
@@ -38,7 +42,10 @@ TOOL_OBJS:= $(TOOL_SRCS:%.c=$(B)/%.o)
 TESTS    := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 LDLIBS   := -pthread -lm
 
-.PHONY: all deps run check check-one bench tests compile_commands.json clean help
+.PHONY: all deps run check check-one bench tests fuzz fuzzers compile_commands.json clean help
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
 all: deps
 	@$(MAKE) -j$(JOBS) CFG=$(CFG) $(B)/vsvm compile_commands.json
 
@@ -73,10 +80,23 @@ run: deps
 	@$(MAKE) -j$(JOBS) CFG=gcc build/gcc/vsvm
 	build/gcc/vsvm run
 
-# Every test, in every configuration; the closing line is the total.
+# Every test, in every configuration, plus a short bounded run of each fuzz
+# harness; the closing line is the total.
 check: deps
 	@for c in gcc clang asan; do $(MAKE) -j$(JOBS) CFG=$$c tests || exit 1; done
-	@scripts/run-tests.sh build/gcc build/clang build/asan
+	@$(MAKE) -j$(JOBS) CFG=fuzz fuzzers
+	@FUZZ_SMOKE_SECONDS=10 scripts/run-tests.sh build/gcc build/clang build/asan build/fuzz
+
+fuzzers: $(FUZZERS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libvsvm.a
+	@echo "  FUZZ    $@"
+	@clang $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< build/fuzz/libvsvm.a $(LDLIBS)
+
+# Each harness for FUZZ_SECONDS (default 60) from its committed seed corpus;
+# new inputs go to build/fuzz/corpus-NAME, findings to build/fuzz/.
+fuzz: deps
+	@$(MAKE) -j$(JOBS) CFG=fuzz fuzzers
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 # One configuration only (development loop): make check-one CFG=asan
 check-one: deps

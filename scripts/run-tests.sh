@@ -5,6 +5,18 @@ set -u
 passed=0; failed=0; skipped=0; broken=0
 for dir in "$@"; do
     cfg=$(basename "$dir")
+    if [ "$cfg" = fuzz ]; then
+        # Bounded fuzz smoke: each harness for FUZZ_SMOKE_SECONDS.
+        for h in "$dir"/fuzz_*; do
+            [ -x "$h" ] || continue
+            out=$(scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-10}" "$h" 2>&1); rc=$?
+            if [ "$rc" -eq 0 ]; then p=1; f=0; status=ok; else p=0; f=1; status=FAIL; fi
+            passed=$((passed+p)); failed=$((failed+f))
+            printf '%-6s %-28s %4d passed %3d failed %3d skipped  %s\n' fuzz "$(basename "$h")" "$p" "$f" 0 "$status"
+            echo "$out" | head -n -1 | sed 's/^/    /'
+        done
+        continue
+    fi
     for t in "$dir"/tests/test_*; do
         [ -x "$t" ] || continue
         out=$("$t" 2>&1); rc=$?

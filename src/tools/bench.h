@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 int bench_translate(FILE *out, bool json);
+int bench_qi(FILE *out, bool json);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);

@@ -12,6 +12,7 @@ static const struct {
     int (*fn)(FILE *, bool);
 } benches[] = {
     { "translate", bench_translate },
+    { "qi",        bench_qi },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 

@@ -137,8 +137,33 @@ static bool iotlb_matches(const struct iotlb_entry *e, const struct iotlb_match 
     return true;
 }
 
+/* Small ranges of one (DID, PASID) are dropped by probing the slots their
+ * pages hash to, for each page size present; anything else scans. */
+#define IOTLB_PROBE_MAX 512u
+
+static unsigned iotlb_inv_probe(struct vtd_caches *c, const struct iotlb_match *m)
+{
+    unsigned n = 0;
+    for (unsigned s = 0; s < 3; s++) {
+        if (!(c->shifts_present & (1u << s)))
+            continue;
+        unsigned shift = 12 + 9 * s;
+        uint64_t first = m->addr >> shift, last = (m->addr + m->len - 1) >> shift;
+        for (uint64_t vpn = first; vpn <= last; vpn++) {
+            struct iotlb_entry *e = &c->iotlb[iotlb_index(m->did, m->pasid, vpn, shift)];
+            if (e->vpn == vpn && e->shift == shift && iotlb_matches(e, m)) {
+                e->vpn = ~0ULL;
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
 unsigned iotlb_inv(struct vtd_caches *c, const struct iotlb_match *m)
 {
+    if (m->len && m->has_did && m->has_pasid && (m->len >> 12) <= IOTLB_PROBE_MAX / 3)
+        return iotlb_inv_probe(c, m);
     unsigned n = 0;
     for (unsigned i = 0; i < IOTLB_SIZE; i++) {
         struct iotlb_entry *e = &c->iotlb[i];
