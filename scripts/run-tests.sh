@@ -34,7 +34,7 @@ for dir in "$@"; do
     # Command-line tests: each script takes the vsvm binary and closes with
     # "N passed, N failed".
     for t in tests/cli/*.sh; do
-        [ -x "$t" ] && [ -x "$dir/vsvm" ] || continue
+        if [ ! -x "$t" ] || [ ! -x "$dir/vsvm" ]; then continue; fi
         out=$("$t" "$dir/vsvm" 2>&1); rc=$?
         line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
         p=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$line"); p=${p:-0}

@@ -13,6 +13,7 @@ static const struct {
     { "run",    cmd_run,    "run the main demonstration (see README)" },
     { "decode", cmd_decode, "decode a register, table entry, descriptor or record" },
     { "bench",  cmd_bench,  "run benchmarks: bench [NAME] [--json]" },
+    { "qtest",  cmd_qtest,  "scripted platform access on stdin/stdout (qtest-style)" },
 };
 
 static void usage(FILE *out)
