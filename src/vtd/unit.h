@@ -67,7 +67,8 @@ struct vtd_result {
     bool fpd;              /* an FPD bit on the path was set */
     bool recorded;         /* the fault went to a fault recording register */
     bool cached;           /* served from the IOTLB */
-    bool blocked;          /* aborted without a fault record (TTM=11, abort-DMA mode) */
+    bool blocked;          /* aborted without a fault record (TTM=11, abort-DMA mode):
+                              fault is 0 and nothing was translated; check this too */
     uint16_t did;
 };
 

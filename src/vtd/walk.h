@@ -22,16 +22,32 @@ struct walk_out {
     uint8_t attr;           /* IOTLB_A_* accumulated */
 };
 
-/* Walks the second level for `in`, checking the `acc` rights; on success
- * sets A (and D for writes) when slade. Returns 0 or a fault reason. */
+/* Walks the second level for `in`, checking the `acc` rights. With set_ad
+ * (and slade) a successful walk sets A on every entry and D on the leaf of
+ * a write; without it the walk has no side effect. 0 or a fault reason. */
 uint8_t sl_walk(struct vtd_unit *u, const struct sl_params *p, uint64_t in, unsigned acc,
-                struct walk_out *o);
+                struct walk_out *o, bool set_ad);
+
+/* The first-level entries a successful walk used, for the A/D updates that
+ * are committed only once the whole request is known to succeed. */
+struct fl_path {
+    uint64_t ea[WALK_MAX_LEVELS];     /* HPA of each entry */
+    uint64_t table[WALK_MAX_LEVELS];  /* table address as the walk saw it (GPA when nested) */
+    uint64_t want[WALK_MAX_LEVELS];   /* A/D/EA bits the entry still lacks */
+    unsigned n;
+    uint64_t final_in;                /* nested: GPA of the final second-level step */
+    unsigned final_acc;
+};
 
 /* Walks the first level (and, when nested, the second level for every
- * table and for the final address) for `req`. On success sets A/D/EA on
- * the first level (and second level when slade). Returns 0 or a reason. */
+ * table and for the final address) for `req` without side effects,
+ * checking that every A/D update the request needs can be made (0x77, 0x7C,
+ * 0x90). Returns 0 or a reason; on success `path` says what to update. */
 uint8_t fl_walk(struct vtd_unit *u, const struct fl_params *p, const struct vtd_req *req,
-                bool priv, struct walk_out *o);
+                bool priv, struct walk_out *o, struct fl_path *path);
+/* Makes the A/D (and EA) updates of a successful fl_walk, on both levels
+ * when nested. */
+void fl_commit(struct vtd_unit *u, const struct fl_params *p, const struct fl_path *path);
 
 /* Permission of a cached or freshly walked first-level/nested translation
  * for one requester: 0 if allowed, else the fault reason (§3.5). */

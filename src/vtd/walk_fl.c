@@ -68,15 +68,14 @@ static bool fl_canonical(uint64_t va, unsigned levels)
 /* Nested: a first-level table GPA goes through the second level with read
  * access (§3.6): 0x74 beyond the width, 0x75 / 0x76 without read right. */
 static uint8_t fl_table_hpa(struct vtd_unit *u, const struct fl_params *p, uint64_t gpa,
-                            bool top, uint64_t *hpa, uint8_t *sl_attr)
+                            bool top, uint64_t *hpa)
 {
     if (!p->nest) {
         *hpa = gpa;
-        *sl_attr = IOTLB_A_R | IOTLB_A_W;
         return 0;
     }
     struct walk_out w;
-    uint8_t f = sl_walk(u, p->nest, gpa, ACC_R, &w);
+    uint8_t f = sl_walk(u, p->nest, gpa, ACC_R, &w, false);
     if (f == p->nest->codes->addr)
         return VTD_FR_NEST_FL_ADDR;
     if (f == p->nest->codes->no_read || f == p->nest->codes->no_write)
@@ -84,31 +83,6 @@ static uint8_t fl_table_hpa(struct vtd_unit *u, const struct fl_params *p, uint6
     if (f)
         return f;
     *hpa = w.out | (gpa & ((1ULL << w.shift) - 1));
-    *sl_attr = w.attr;
-    return 0;
-}
-
-struct fl_path {
-    uint64_t ea[WALK_MAX_LEVELS], e[WALK_MAX_LEVELS];
-    uint8_t sl_attr[WALK_MAX_LEVELS];
-    unsigned n;
-};
-
-/* A, D (leaf, writes) and EA (with EAFE) on every entry used (§3.5);
- * nested updates need the second-level write right on the table (0x77). */
-static uint8_t fl_set_ad(struct vtd_unit *u, const struct fl_params *p,
-                         const struct fl_path *path, bool write)
-{
-    for (unsigned i = 0; i < path->n; i++) {
-        uint64_t want = HW_FM(FL_PTE, A) | (p->eafe ? HW_FM(FL_PTE, EA) : 0) |
-                        (write && i == path->n - 1 ? HW_FM(FL_PTE, D) : 0);
-        if ((path->e[i] & want) == want)
-            continue;
-        if (!(path->sl_attr[i] & IOTLB_A_W))
-            return VTD_FR_NEST_FL_AD_WRITE;
-        if (mem_or64(u->mem, path->ea[i], want, NULL))
-            return VTD_FR_FL_AD_FAILED;
-    }
     return 0;
 }
 
@@ -121,15 +95,16 @@ static uint8_t fl_walk_tables(struct vtd_unit *u, const struct fl_params *p, uin
         bool top = level == p->levels;
         uint64_t hpa, e;
         unsigned n = path->n;
-        uint8_t f = fl_table_hpa(u, p, table, top, &hpa, &path->sl_attr[n]);
+        uint8_t f = fl_table_hpa(u, p, table, top, &hpa);
         if (f)
             return f;
+        path->table[n] = table;
         path->ea[n] = hpa + 8 * ((va >> (12 + 9 * (level - 1))) & 0x1FF);
         if (mem_read64(u->mem, path->ea[n], &e))
             return top ? VTD_FR_FL_ROOT_READ_ERR : VTD_FR_FL_READ_ERR;
         trace_struct(vtd_walk_fl, HWS_FL_PTE, &e, "L%u @%#llx", level,
                      (unsigned long long)path->ea[n]);
-        path->e[n] = e;
+        path->want[n] = e;       /* the entry as read; turned into missing bits below */
         path->n++;
         if (!HW_FV(FL_PTE, P, e))
             return VTD_FR_FL_NP;
@@ -149,35 +124,78 @@ static uint8_t fl_walk_tables(struct vtd_unit *u, const struct fl_params *p, uin
     return VTD_FR_FL_READ_ERR;   /* not reached: level 1 is always a leaf */
 }
 
+/* A, D (leaf, writes) and EA (with EAFE) on every entry used (§3.5): which
+ * are missing, and whether they can be set: a non-snooped walk cannot
+ * (0x90), and nested updates need the second-level write right on the
+ * table (0x77) and its A/D updates (0x7C). */
+static uint8_t fl_plan_ad(struct vtd_unit *u, const struct fl_params *p, struct fl_path *path,
+                          bool write)
+{
+    for (unsigned i = 0; i < path->n; i++) {
+        uint64_t want = HW_FM(FL_PTE, A) | (p->eafe ? HW_FM(FL_PTE, EA) : 0) |
+                        (write && i == path->n - 1 ? HW_FM(FL_PTE, D) : 0);
+        path->want[i] = want & ~path->want[i];
+        if (!path->want[i])
+            continue;
+        if (!p->pwsnp)
+            return VTD_FR_FL_AD_NOSNOOP;
+        struct walk_out w;
+        uint8_t f = p->nest ? sl_walk(u, p->nest, path->table[i], ACC_W, &w, false) : 0;
+        if (f == VTD_FR_SSL_AD_NOSNOOP)
+            return f;
+        if (f)
+            return VTD_FR_NEST_FL_AD_WRITE;
+    }
+    return 0;
+}
+
+void fl_commit(struct vtd_unit *u, const struct fl_params *p, const struct fl_path *path)
+{
+    struct walk_out w;
+    if (p->nest && p->nest->slade)
+        sl_walk(u, p->nest, path->final_in, path->final_acc, &w, true);
+    for (unsigned i = 0; i < path->n; i++) {
+        if (!path->want[i])
+            continue;
+        if (p->nest && p->nest->slade)
+            sl_walk(u, p->nest, path->table[i], ACC_W, &w, true);
+        mem_or64(u->mem, path->ea[i], path->want[i], NULL);
+    }
+}
+
+static uint8_t fl_nest_final(struct vtd_unit *u, const struct fl_params *p,
+                             const struct vtd_req *req, struct walk_out *o, struct fl_path *path)
+{
+    struct walk_out fl = *o, sl;
+    uint64_t gpa = fl.out | (req->addr & ((1ULL << fl.shift) - 1));
+    unsigned acc = (req->write ? ACC_W : ACC_R) | (req->exec ? ACC_X : 0);
+    uint8_t f = sl_walk(u, p->nest, gpa, acc, &sl, false);
+    if (f)
+        return f;
+    path->final_in = gpa, path->final_acc = acc;
+    o->shift = sl.shift < fl.shift ? sl.shift : fl.shift;
+    uint64_t hpa = sl.out | (gpa & ((1ULL << sl.shift) - 1));
+    o->out = hpa & ~((1ULL << o->shift) - 1);
+    o->attr = (uint8_t)((fl.attr & ~(IOTLB_A_R | IOTLB_A_W | IOTLB_A_X)) |
+                        (sl.attr & (IOTLB_A_R | IOTLB_A_W | IOTLB_A_X | IOTLB_A_DIRTY)));
+    return 0;
+}
+
 uint8_t fl_walk(struct vtd_unit *u, const struct fl_params *p, const struct vtd_req *req,
-                bool priv, struct walk_out *o)
+                bool priv, struct walk_out *o, struct fl_path *path)
 {
     if (!fl_canonical(req->addr, p->levels))
         return VTD_FR_SM_NONCANONICAL;
-    struct fl_path path = { .n = 0 };
-    struct walk_out fl;
-    uint8_t f = fl_walk_tables(u, p, req->addr, &path, &fl);
+    path->n = 0;
+    uint8_t f = fl_walk_tables(u, p, req->addr, path, o);
     if (f)
         return f;
-    fl.attr |= IOTLB_A_R | IOTLB_A_W | IOTLB_A_X;
-    if ((f = fl_check_perm(p, fl.attr, req, priv)))
+    o->attr |= IOTLB_A_R | IOTLB_A_W | IOTLB_A_X | IOTLB_A_DIRTY;
+    if ((f = fl_check_perm(p, o->attr, req, priv)))
         return f;
-    *o = fl;
-    if (p->nest) {
-        uint64_t gpa = fl.out | (req->addr & ((1ULL << fl.shift) - 1));
-        unsigned acc = (req->write ? ACC_W : ACC_R) | (req->exec ? ACC_X : 0);
-        struct walk_out sl;
-        if ((f = sl_walk(u, p->nest, gpa, acc, &sl)))
-            return f;
-        o->shift = sl.shift < fl.shift ? sl.shift : fl.shift;
-        uint64_t hpa = sl.out | (gpa & ((1ULL << sl.shift) - 1));
-        o->out = hpa & ~((1ULL << o->shift) - 1);
-        o->attr = (uint8_t)((fl.attr & ~(IOTLB_A_R | IOTLB_A_W | IOTLB_A_X)) |
-                            (sl.attr & (IOTLB_A_R | IOTLB_A_W | IOTLB_A_X | IOTLB_A_DIRTY)));
-    } else {
-        o->attr |= IOTLB_A_DIRTY;
-    }
-    if ((f = fl_set_ad(u, p, &path, req->write)))
+    if (p->nest && (f = fl_nest_final(u, p, req, o, path)))
+        return f;
+    if ((f = fl_plan_ad(u, p, path, req->write)))
         return f;
     if (!req->write)
         o->attr &= (uint8_t)~IOTLB_A_DIRTY;

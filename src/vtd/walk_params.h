@@ -15,6 +15,7 @@ struct sl_params {
     uint64_t root;          /* HPA of the top-level table */
     unsigned levels;        /* 3, 4 or 5 (AW + 2) */
     bool slee, slade;
+    bool pwsnp;             /* page-walk snoop: A/D updates possible (§3.3 step 8) */
     const struct sl_codes *codes;
 };
 
@@ -22,6 +23,7 @@ struct fl_params {
     uint64_t root;          /* FLPTPTR: HPA, or GPA when nested */
     unsigned levels;        /* 4 or 5 */
     bool wpe, smep, nxe, eafe;
+    bool pwsnp;             /* page-walk snoop: A/D updates possible (§3.5 step 9) */
     const struct sl_params *nest;   /* second level for nested translation, else NULL */
 };
 

@@ -61,20 +61,30 @@ static void sl_set_ad(struct vtd_unit *u, const uint64_t *ea, unsigned n, bool w
     }
 }
 
+/* A/D bits the walk must still set (slade), for the non-snooped check. */
+static bool sl_ad_needed(const uint64_t *e, unsigned n, bool write)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!HW_FV(SL_PTE, A, e[i]) || (write && i == n - 1 && !HW_FV(SL_PTE, D, e[i])))
+            return true;
+    return false;
+}
+
 uint8_t sl_walk(struct vtd_unit *u, const struct sl_params *p, uint64_t in, unsigned acc,
-                struct walk_out *o)
+                struct walk_out *o, bool set_ad)
 {
     unsigned agaw = 30 + 9 * (p->levels - 2), mgaw = (unsigned)CAP(u, MGAW) + 1;
     unsigned width = agaw < mgaw ? agaw : mgaw;
     if (width < 64 && (in >> width))
         return p->codes->addr;
-    uint64_t table = p->root, ea[WALK_MAX_LEVELS];
+    uint64_t table = p->root, ea[WALK_MAX_LEVELS], ent[WALK_MAX_LEVELS];
     uint8_t attr = IOTLB_A_R | IOTLB_A_W | IOTLB_A_X;
     for (unsigned level = p->levels, n = 0; level >= 1; level--, n++) {
         uint64_t e;
         ea[n] = table + 8 * ((in >> (12 + 9 * (level - 1))) & 0x1FF);
         if (mem_read64(u->mem, ea[n], &e))
             return level == p->levels ? p->codes->root_err : p->codes->read_err;
+        ent[n] = e;
         trace_struct(vtd_walk_sl, HWS_SL_PTE, &e, "L%u @%#llx", level, (unsigned long long)ea[n]);
         if (!(e & (HW_FM(SL_PTE, R) | HW_FM(SL_PTE, W))))
             return (acc & ACC_W) ? p->codes->no_write : p->codes->no_read;
@@ -96,15 +106,14 @@ uint8_t sl_walk(struct vtd_unit *u, const struct sl_params *p, uint64_t in, unsi
         }
         if ((f = sl_check_perm(p->codes, attr, acc)))
             return f;
+        bool write = acc & ACC_W;
+        if (p->slade && !p->pwsnp && sl_ad_needed(ent, n + 1, write))
+            return VTD_FR_SSL_AD_NOSNOOP;
         o->shift = 12 + 9 * (level - 1);
         o->out = e & HW_FM(SL_PTE, ADDR) & ~((1ULL << o->shift) - 1);
-        if (p->slade) {
-            sl_set_ad(u, ea, n + 1, acc & ACC_W);
-            attr |= (acc & ACC_W) ? IOTLB_A_DIRTY : 0;
-        } else {
-            attr |= IOTLB_A_DIRTY;
-        }
-        o->attr = attr;
+        if (p->slade && set_ad)
+            sl_set_ad(u, ea, n + 1, write);
+        o->attr = attr | (!p->slade || write ? IOTLB_A_DIRTY : 0);
         return 0;
     }
     return p->codes->read_err;   /* not reached: level 1 is always a leaf */

@@ -36,11 +36,13 @@ static unsigned req_acc(const struct vtd_req *req)
     return (req->write ? ACC_W : ACC_R) | (req->exec ? ACC_X : 0);
 }
 
+/* Legacy requests carry no execute (it exists only for requests with a
+ * PASID), so a legacy translation grants read and write only. */
 static uint8_t granted(const struct xl *x, uint8_t attr)
 {
     if (x->mode == XL_SL)
         return (uint8_t)(((attr & IOTLB_A_R) ? VTD_PERM_R : 0) | ((attr & IOTLB_A_W) ? VTD_PERM_W : 0) |
-                         ((attr & IOTLB_A_X) ? VTD_PERM_X : 0));
+                         ((attr & IOTLB_A_X) && x->sm ? VTD_PERM_X : 0));
     return fl_granted(x->fl, attr, x->priv);
 }
 
@@ -57,12 +59,37 @@ static bool hit_usable(const struct xl *x, const struct iotlb_entry *e, const st
     return !sl_check_perm(x->sm ? &sl_codes_sm : &sl_codes_legacy, e->attr, req_acc(req));
 }
 
+/* Walks without side effects; commit() makes the A/D updates once the
+ * request is known to succeed (no fault after the walk may leave them). */
 static uint8_t walk(struct vtd_unit *u, const struct xl *x, const struct vtd_req *req,
-                    struct walk_out *o)
+                    struct walk_out *o, struct fl_path *path)
 {
     if (x->mode == XL_SL)
-        return sl_walk(u, x->sl, req->addr, req_acc(req), o);
-    return fl_walk(u, x->fl, req, x->priv, o);
+        return sl_walk(u, x->sl, req->addr, req_acc(req), o, false);
+    return fl_walk(u, x->fl, req, x->priv, o, path);
+}
+
+static void commit(struct vtd_unit *u, const struct xl *x, const struct vtd_req *req,
+                   const struct fl_path *path)
+{
+    struct walk_out o;
+    if (x->mode == XL_SL) {
+        if (x->sl->slade)
+            sl_walk(u, x->sl, req->addr, req_acc(req), &o, true);
+    } else {
+        fl_commit(u, x->fl, path);
+    }
+}
+
+/* §3.3 step 7: an untranslated or translation request whose output page
+ * overlaps 0xFEE00000-0xFEEFFFFF is blocked (decision: overlap, so a
+ * large page containing the range is never handed out); so is a translated
+ * request into it (decision: the model never lets a device DMA reach the
+ * interrupt range). */
+static bool in_intr_range(uint64_t page, unsigned shift)
+{
+    uint64_t end = page + ((1ULL << shift) - 1);
+    return page <= INTR_END && end >= INTR_BASE;
 }
 
 /* Pass-through (§3.3): output = input, within the host address width. */
@@ -73,8 +100,13 @@ static uint8_t passthrough(const struct vtd_unit *u, const struct xl *x, uint64_
         return x->sm ? VTD_FR_SM_ADDR_WIDTH : VTD_FR_ADDR_WIDTH;
     res->addr = addr;
     res->page_shift = 12;
-    res->perm = VTD_PERM_R | VTD_PERM_W | VTD_PERM_X;
+    res->perm = VTD_PERM_R | VTD_PERM_W | (x->sm ? VTD_PERM_X : 0);
     return 0;
+}
+
+static uint8_t intr_fault(const struct xl *x)
+{
+    return x->sm ? VTD_FR_SM_INTR_ADDR : VTD_FR_INTR_ADDR;
 }
 
 static uint8_t translate_mapped(struct vtd_unit *u, const struct xl *x, const struct vtd_req *req,
@@ -82,6 +114,7 @@ static uint8_t translate_mapped(struct vtd_unit *u, const struct xl *x, const st
 {
     const struct iotlb_entry *e = iotlb_lookup(&u->cache, x->did, x->pasid, req->addr);
     struct walk_out o;
+    struct fl_path path;
     if (e && hit_usable(x, e, req)) {
         u->stats.iotlb_hits++;
         res->cached = true;
@@ -90,9 +123,12 @@ static uint8_t translate_mapped(struct vtd_unit *u, const struct xl *x, const st
               (unsigned long long)req->addr);
     } else {
         u->stats.iotlb_misses++;
-        uint8_t f = walk(u, x, req, &o);
+        uint8_t f = walk(u, x, req, &o, &path);
         if (f)
             return f;
+        if (in_intr_range(o.out, o.shift))
+            return intr_fault(x);
+        commit(u, x, req, &path);
         struct iotlb_entry ne = { .vpn = req->addr >> o.shift, .out = o.out, .pasid = x->pasid,
                                   .did = x->did, .shift = (uint8_t)o.shift,
                                   .kind = kind_of(x->mode), .attr = o.attr };
@@ -117,19 +153,24 @@ static uint8_t translate_locked(struct vtd_unit *u, const struct vtd_req *req,
     if (f)
         return f;
     res->did = x->did;
-    if (req->at == VTD_AT_TRANSLATED)   /* device-TLB enabled: address is already HPA */
-        return passthrough(u, x, req->addr, res);
-    f = x->mode == XL_PT ? passthrough(u, x, req->addr, res) : translate_mapped(u, x, req, res);
-    if (f)
-        return f;
-    if (res->addr >= INTR_BASE && res->addr <= INTR_END)   /* §3.3 step 7 */
-        return x->sm ? VTD_FR_SM_INTR_ADDR : VTD_FR_INTR_ADDR;
-    return 0;
+    if (req->at == VTD_AT_TRANSLATED || x->mode == XL_PT)
+        f = passthrough(u, x, req->addr, res);   /* translated: already an HPA */
+    else
+        f = translate_mapped(u, x, req, res);
+    if (!f && in_intr_range(res->addr & ~((1ULL << res->page_shift) - 1), res->page_shift))
+        f = intr_fault(x);
+    return f;
 }
 
-static void translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_result *res,
+/* Execute and privileged-mode are attributes of the PASID TLP prefix: a
+ * request without PASID has neither (its privilege comes from RID_PRIV). */
+static void translate(struct vtd_unit *u, const struct vtd_req *in, struct vtd_result *res,
                       bool record)
 {
+    struct vtd_req rq = *in;
+    const struct vtd_req *req = &rq;
+    if (!rq.pasid_present)
+        rq.exec = rq.priv = false;
     struct xl x = { .sm = false };
     *res = (struct vtd_result){ .fault = 0 };
     spin_lock(&u->lock);

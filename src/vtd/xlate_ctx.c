@@ -85,13 +85,14 @@ uint8_t xl_legacy_context(struct vtd_unit *u, const struct vtd_req *req, struct 
 }
 
 /* ---- scalable mode (§2.7, §2.8) --------------------------------------- */
+/* Without ECAP.RPS (RPRIVS) the RID_PASID (RID_PRIV) field is ignored and
+ * PASID 0 (user privilege) is used (§2.8): not a reserved field. */
 static uint8_t sm_ctx_check(const struct vtd_unit *u, const uint64_t *c)
 {
     if (!HW_GET(SM_CTX, P, c))
         return VTD_FR_SM_CTX_NP;
     uint64_t r0 = HW_RSVD(SM_CTX, 0) | vtd_haw_rsvd(u);
-    uint64_t r1 = HW_RSVD(SM_CTX, 1) | (ECAP(u, RPS) ? 0 : HW_FM(SM_CTX, RID_PASID)) |
-                  (ECAP(u, RPRIVS) ? 0 : HW_FM(SM_CTX, RID_PRIV));
+    uint64_t r1 = HW_RSVD(SM_CTX, 1);
     if ((c[0] & r0) || (c[1] & r1) || c[2] || c[3])
         return VTD_FR_SM_CTX_RSVD;
     if ((HW_GET(SM_CTX, DTE, c) && !ECAP(u, DT)) || (HW_GET(SM_CTX, PRE, c) && !ECAP(u, PRS)) ||

@@ -78,11 +78,12 @@ static void pasid_decode(uint16_t sid, uint32_t pasid, bool dir_fpd, const uint6
         .sl = { .root = HW_RAW(PASID_PTE, SLPTPTR, p),
                 .levels = (unsigned)HW_GET(PASID_PTE, AW, p) + 2,
                 .slee = HW_GET(PASID_PTE, SLEE, p), .slade = HW_GET(PASID_PTE, SLADE, p),
-                .codes = &sl_codes_sm },
+                .pwsnp = HW_GET(PASID_PTE, PWSNP, p), .codes = &sl_codes_sm },
         .fl = { .root = HW_RAW(PASID_PTE, FLPTPTR, p),
                 .levels = 4 + (unsigned)HW_GET(PASID_PTE, FLPM, p),
                 .wpe = HW_GET(PASID_PTE, WPE, p), .smep = HW_GET(PASID_PTE, SMEP, p),
-                .nxe = HW_GET(PASID_PTE, NXE, p), .eafe = HW_GET(PASID_PTE, EAFE, p) } };
+                .nxe = HW_GET(PASID_PTE, NXE, p), .eafe = HW_GET(PASID_PTE, EAFE, p),
+                .pwsnp = HW_GET(PASID_PTE, PWSNP, p) } };
 }
 
 /* The PASID entry for (sid, pasid) from the PASID cache or the tables. */

@@ -35,6 +35,7 @@ static void pasid_entry(uint64_t *p, unsigned pgtt, uint16_t did, uint64_t flptr
     HW_SET(PASID_PTE, PGTT, p, pgtt);
     HW_SET(PASID_PTE, DID, p, did);
     HW_SET(PASID_PTE, AW, p, 2);
+    HW_SET(PASID_PTE, PWSNP, p, 1);
     HW_SET(PASID_PTE, FLPTPTR, p, flptr >> 12);
     HW_SET(PASID_PTE, SLPTPTR, p, slptr >> 12);
 }

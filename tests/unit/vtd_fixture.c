@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/trace.h"
 #include "vtd_fixture.h"
@@ -180,6 +181,7 @@ void fx_pasid_build(const struct fx_pasid *p, uint64_t e[8])
     HW_SET(PASID_PTE, SLADE, e, p->slade);
     HW_SET(PASID_PTE, SLPTPTR, e, p->slptptr >> 12);
     HW_SET(PASID_PTE, DID, e, p->did);
+    HW_SET(PASID_PTE, PWSNP, e, !p->no_pwsnp);
     HW_SET(PASID_PTE, SRE, e, p->sre);
     HW_SET(PASID_PTE, ERE, e, p->ere);
     HW_SET(PASID_PTE, FLPM, e, p->flpm);
@@ -370,4 +372,100 @@ void fx_check(struct fx *f, const char *name, const struct vtd_req *r,
     fx_check_outcome(nm, &again, w);
     if (!w->fault && cached)
         FX_EQ(nm, "cached", again.cached, 1);
+}
+
+/* ---- robustness helpers ---------------------------------------------------------- */
+uint64_t fx_rng(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double fx_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+double fx_max_xl_s;
+unsigned fx_seen[256];
+
+void fx_print_seen(const char *what)
+{
+    char buf[1024];
+    size_t n = 0;
+    for (unsigned i = 1; i < 256 && n < sizeof(buf) - 16; i++)
+        if (fx_seen[i])
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %#x:%u", i, fx_seen[i]);
+    print_message("%s: %u successes; faults%s\n", what, fx_seen[0], n ? buf : " none");
+    memset(fx_seen, 0, sizeof(fx_seen));
+}
+
+struct vtd_result fx_xl_timed(struct fx *f, const struct vtd_req *r, bool record)
+{
+    double t0 = fx_now();
+    struct vtd_result res = record ? fx_xl(f, r) : fx_xl_norec(f, r);
+    double dt = fx_now() - t0;
+    if (dt > fx_max_xl_s)
+        fx_max_xl_s = dt;
+    return res;
+}
+
+void fx_check_sane(struct fx *f, const char *name, const struct vtd_req *r,
+                   const struct vtd_result *res)
+{
+    fx_seen[res->fault]++;
+    if (res->blocked) {
+        FX_EQ(name, "fault of a blocked request", res->fault, 0);
+        return;
+    }
+    if (res->fault) {
+        if (!strcmp(vtd_fault_name(res->fault), vtd_fault_name(0xFF)))
+            fx_fail(name, "unknown fault reason %#x", res->fault);
+        FX_EQ(name, "qualified", res->qualified, vtd_fault_qualified(res->fault));
+        return;
+    }
+    uint64_t mask = (1ULL << (res->page_shift & 63)) - 1;
+    if (res->page_shift != 12 && res->page_shift != 21 && res->page_shift != 30)
+        fx_fail(name, "page_shift %u", res->page_shift);
+    if (res->addr >> f->cfg.haw)
+        fx_fail(name, "output %#llx above HAW", (unsigned long long)res->addr);
+    if (res->addr >= FX_INTR && res->addr <= 0xFEEFFFFFULL)
+        fx_fail(name, "output %#llx in the interrupt range", (unsigned long long)res->addr);
+    FX_EQ(name, "in-page offset", res->addr & mask, r->addr & mask);
+    uint8_t need = r->write ? VTD_PERM_W : VTD_PERM_R;
+    need |= r->exec && r->pasid_present ? VTD_PERM_X : 0;   /* execute needs a PASID */
+    if ((res->perm & need) != need)
+        fx_fail(name, "granted %#x lacks the requested %#x", res->perm, need);
+    if (r->at == VTD_AT_TRANSLATED)
+        FX_EQ(name, "translated request output", res->addr, r->addr);
+}
+
+bool fx_same_outcome(const struct vtd_result *a, const struct vtd_result *b)
+{
+    if (a->fault != b->fault || a->blocked != b->blocked || a->qualified != b->qualified ||
+        a->fpd != b->fpd)
+        return false;
+    return a->fault || (a->addr == b->addr && a->page_shift == b->page_shift && a->perm == b->perm);
+}
+
+struct vtd_result fx_xl_twice(struct fx *f, const char *name, const struct vtd_req *r)
+{
+    struct vtd_result a = fx_xl_timed(f, r, true), b = fx_xl_timed(f, r, false);
+    fx_check_sane(f, name, r, &a);
+    if (!fx_same_outcome(&a, &b))
+        fx_fail(name, "repeated request: fault %#x/%#x addr %#llx/%#llx", a.fault, b.fault,
+                (unsigned long long)a.addr, (unsigned long long)b.addr);
+    return a;
+}
+
+uint64_t fx_last_page(struct fx *f)
+{
+    uint64_t p = FX_END - PAGE_SIZE;
+    for (uint64_t o = 0; o < PAGE_SIZE; o += 8)
+        assert_int_equal(fx_rd(f, p + o), 0);
+    return p;
 }

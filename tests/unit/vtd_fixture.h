@@ -114,6 +114,7 @@ struct fx_pasid {
     uint64_t slptptr, flptptr;
     uint16_t did;
     bool fpd, slee, slade, sre, ere, wpe, nxe, smep, eafe;
+    bool no_pwsnp;          /* PWSNP is set unless this (Linux sets it with ECAP.SMPWCS) */
 };
 void fx_pasid_build(const struct fx_pasid *p, uint64_t e[8]);
 void fx_pasid_set(struct fx *f, uint64_t dir, uint32_t pasid, const struct fx_pasid *p,
@@ -171,5 +172,26 @@ uint32_t fx_fsts(struct fx *f);
 /* The record the hardware must write for r (§1.15, bit positions typed
  * from the reference, independently of lib/hw_fields.h). */
 void fx_frcd_expect(const struct vtd_req *r, uint8_t reason, uint64_t rec[2]);
+
+/* ---- robustness helpers (hostile tests) --------------------------------------
+ * fx_xl_timed translates and keeps the slowest time in fx_max_xl_s;
+ * fx_check_sane checks the invariants every outcome must meet (a known
+ * fault reason; or page_shift 12/21/30, output below 2^HAW and outside the
+ * interrupt range, in-page offset kept, the requested access granted) and
+ * counts outcomes in fx_seen[] ([0] successes); fx_xl_twice translates
+ * (recording), checks sanity, and repeats without recording: same outcome. */
+uint64_t fx_rng(uint64_t *state);            /* splitmix64 */
+double fx_now(void);
+extern double fx_max_xl_s;
+extern unsigned fx_seen[256];
+struct vtd_result fx_xl_timed(struct fx *f, const struct vtd_req *r, bool record);
+void fx_check_sane(struct fx *f, const char *name, const struct vtd_req *r,
+                   const struct vtd_result *res);
+bool fx_same_outcome(const struct vtd_result *a, const struct vtd_result *b);
+struct vtd_result fx_xl_twice(struct fx *f, const char *name, const struct vtd_req *r);
+void fx_print_seen(const char *what);          /* prints and clears fx_seen */
+/* The last page of the arena, checked to be all zero (no structure there:
+ * call it after building, the allocator order is deterministic). */
+uint64_t fx_last_page(struct fx *f);
 
 #endif
