@@ -69,7 +69,8 @@ $(B)/vsvm: $(TOOL_OBJS) $(B)/libvsvm.a
 # tests/unit/NAME_*.c (no test_ prefix) linked into the same binary.
 .SECONDEXPANSION:
 .SECONDARY:
-$(B)/tests/test_%: $(B)/tests/unit/test_%.o $$(patsubst %.c,$(B)/%.o,$$(wildcard tests/unit/$$*_*.c)) $(B)/libvsvm.a
+companions = $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/$(1)_*.c))
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $$(call companions,$$*) $(B)/libvsvm.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	@$(CC_CFG) $(CFLAGS_CFG) -o $@ $(filter %.o,$^) $(B)/libvsvm.a -lcmocka $(LDLIBS)
