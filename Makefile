@@ -36,7 +36,8 @@ B        := build/$(CFG)
 LIB_SRCS := $(shell find src -name '*.c' ! -path 'src/tools/*' | sort)
 TOOL_SRCS:= $(shell find src/tools -name '*.c' | sort)
 TEST_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
-TEST_ALL := $(sort $(wildcard tests/unit/*.c))
+TEST_ALL := $(sort $(wildcard tests/unit/*.c tests/unit/support/*.c))
+SUPPORT_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/support/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 TOOL_OBJS:= $(TOOL_SRCS:%.c=$(B)/%.o)
 TESTS    := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -66,11 +67,12 @@ $(B)/vsvm: $(TOOL_OBJS) $(B)/libvsvm.a
 	@$(CC_CFG) $(CFLAGS_CFG) -o $@ $(TOOL_OBJS) $(B)/libvsvm.a $(LDLIBS)
 
 # A test binary tests/unit/test_NAME.c may have companion files
-# tests/unit/NAME_*.c (no test_ prefix) linked into the same binary.
+# tests/unit/NAME_*.c (no test_ prefix) linked into the same binary; the
+# shared test platforms in tests/unit/support/ are linked into every test.
 .SECONDEXPANSION:
 .SECONDARY:
 companions = $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/$(1)_*.c))
-$(B)/tests/test_%: $(B)/tests/unit/test_%.o $$(call companions,$$*) $(B)/libvsvm.a
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $$(call companions,$$*) $(SUPPORT_OBJS) $(B)/libvsvm.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	@$(CC_CFG) $(CFLAGS_CFG) -o $@ $(filter %.o,$^) $(B)/libvsvm.a -lcmocka $(LDLIBS)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "lib/hw_regs.h"
-#include "os_iommu_platform.h"
+#include "support/os_platform.h"
 #include "paging/pt.h"
 
 #define DEV   0x0300   /* behind unit 0 by scope */

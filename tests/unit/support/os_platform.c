@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "os_iommu_platform.h"
+#include "support/os_platform.h"
 
 static struct vtd_unit *unit_at(struct plat *p, uint64_t pa, uint32_t *off)
 {

@@ -3,8 +3,8 @@
  * MMIO through the os ops table, and MSIs queued by the units and delivered
  * to the kernel's handlers when the test calls plat_deliver() (never from
  * inside the unit, as on real hardware). */
-#ifndef VSVM_TESTS_OS_IOMMU_PLATFORM_H
-#define VSVM_TESTS_OS_IOMMU_PLATFORM_H
+#ifndef VSVM_TESTS_SUPPORT_OS_PLATFORM_H
+#define VSVM_TESTS_SUPPORT_OS_PLATFORM_H
 
 #include "os/iommu.h"
 #include "vtd/unit.h"
