@@ -8,7 +8,10 @@
  *           a capability) is applied by the unit at creation (vtd/regs.c).
  *   HOOK    side effect after a write (vtd_reg_hook_<HOOK>), or none.
  * Decision [UNVERIFIED in §1.10]: FECTL/IECTL/PECTL reset with IM = 1, as
- * VirtualBox and QEMU do and as the Intel datasheets show. */
+ * VirtualBox and QEMU do and as the Intel datasheets show.
+ * PQT is writable by software (reference §1.14 says RO): Linux writes
+ * PQT = 0 when it sets the queue up and tears it down, and VirtualBox's
+ * write mask for PQT is the PQT field. */
 #ifndef VSVM_LIB_HW_REGS_H
 #define VSVM_LIB_HW_REGS_H
 
@@ -45,7 +48,7 @@
     R(IQERCD,  0x0B0, 8, IQERCD, 0, 0, 0, none) \
     R(IRTA,    0x0B8, 8, IRTA,   0, RF(IRTA, S) | RF(IRTA, EIME) | RF(IRTA, IRTA), 0, none) \
     R(PQH,     0x0C0, 8, PQH,    0, RF(PQH, PQH), 0, none) \
-    R(PQT,     0x0C8, 8, PQT,    0, 0, 0, none) \
+    R(PQT,     0x0C8, 8, PQT,    0, RF(PQT, PQT), 0, none) \
     R(PQA,     0x0D0, 8, PQA,    0, RF(PQA, PQS) | RF(PQA, PQA), 0, none) \
     R(PRS,     0x0DC, 4, PRS,    0, 0, RF(PRS, PPR) | RF(PRS, PRO), prs) \
     R(PECTL,   0x0E0, 4, ECTL,   RF(ECTL, IM), RF(ECTL, IM), 0, pectl) \

@@ -57,6 +57,23 @@ static bool range_free(struct os_mm *mm, uint64_t start, uint64_t end)
     return true;
 }
 
+/* Adjacent areas with the same protection are one area (as Linux merges
+ * VMAs), so munmap/mmap churn does not exhaust the table. */
+static void vma_merge(struct os_mm *mm)
+{
+    for (bool again = true; again;) {
+        again = false;
+        for (unsigned i = 0; i < OS_MM_VMAS; i++)
+            for (unsigned j = 0; mm->vma[i].end && j < OS_MM_VMAS; j++)
+                if (j != i && mm->vma[j].end && mm->vma[j].start == mm->vma[i].end &&
+                    mm->vma[j].prot == mm->vma[i].prot) {
+                    mm->vma[i].end = mm->vma[j].end;
+                    mm->vma[j].end = 0;
+                    again = true;
+                }
+    }
+}
+
 static int vma_add(struct os_mm *mm, uint64_t start, uint64_t end, unsigned prot)
 {
     for (unsigned i = 0; i < OS_MM_VMAS; i++)
@@ -93,6 +110,8 @@ int os_mmap_fixed(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot)
         return -EINVAL_;
     os_lock(mm->k, &mm->lock);
     int rc = range_free(mm, va, va + len) ? vma_add(mm, va, va + len, prot) : -EEXIST_;
+    if (!rc)
+        vma_merge(mm);
     os_unlock(&mm->lock);
     return rc;
 }
@@ -163,6 +182,7 @@ int os_munmap(struct os_mm *mm, uint64_t va, uint64_t len)
             if (mm->vma[i].end && mm->vma[i].start >= va && mm->vma[i].end <= va + len)
                 mm->vma[i].end = 0;
         unmap_pages(mm, va, va + len);
+        vma_merge(mm);
     }
     os_unlock(&mm->lock);
     return rc;
@@ -187,6 +207,8 @@ int os_mprotect(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot)
     for (unsigned i = 0; !rc && i < OS_MM_VMAS; i++)
         if (mm->vma[i].end && mm->vma[i].start >= va && mm->vma[i].end <= va + len)
             mm->vma[i].prot = prot;
+    if (!rc)
+        vma_merge(mm);
     if (!rc && !prot) {
         unmap_pages(mm, va, va + len);   /* PROT_NONE: no page stays reachable */
     } else if (!rc) {

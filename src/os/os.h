@@ -25,9 +25,15 @@ struct os_ops {
     void (*page_free)(void *ctx, uint64_t pa);
     /* n contiguous zeroed pages aligned to their size (queues); OS_NO_PAGE. */
     uint64_t (*pages_alloc)(void *ctx, unsigned n);
+    /* PCI configuration space (ECAM-style): all-ones for no function. */
+    uint32_t (*cfg_read)(void *ctx, uint16_t bdf, unsigned off, unsigned size);
+    void (*cfg_write)(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val);
     void (*log)(void *ctx, const char *line);
     /* Called in every polling loop (pause / yield). */
     void (*relax)(void *ctx);
+    /* Monotonic nanoseconds, for timeouts (optional: polls are then bounded
+     * by iteration count). */
+    uint64_t (*now_ns)(void *ctx);
 };
 
 typedef struct { int locked; } os_lock_t;

@@ -8,5 +8,6 @@ int cmd_run(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_qtest(int argc, char **argv);
+int cmd_scenario(int argc, char **argv);
 
 #endif

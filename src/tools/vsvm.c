@@ -14,13 +14,14 @@ static const struct {
     { "decode", cmd_decode, "decode a register, table entry, descriptor or record" },
     { "bench",  cmd_bench,  "run benchmarks: bench [NAME] [--json]" },
     { "qtest",  cmd_qtest,  "scripted platform access on stdin/stdout (qtest-style)" },
+    { "scenario", cmd_scenario, "run an RFC test case: scenario host [--json]" },
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: vsvm [--trace GLOB[,GLOB...]] [--trace-list] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)

@@ -46,15 +46,18 @@ void inv_iotlb_locked(struct vtd_unit *u, enum vtd_iotlb_gran g, uint16_t did, u
 }
 
 /* PASID-based IOTLB (§4.8): first-level and nested entries of (DID, PASID);
- * PASID-selective keeps global mappings, page-selective drops the range
- * whether global or not (decision: the rev-3 descriptor has no GL bit). */
+ * PASID-selective keeps global mappings (unless keep_global is false: a
+ * page-selective request performed PASID-wide must still drop them, since
+ * an invalidation may do more than asked, never less), page-selective drops
+ * the range whether global or not (decision: the rev-3 descriptor has no GL
+ * bit). */
 void inv_piotlb_locked(struct vtd_unit *u, bool page, uint16_t did, uint32_t pasid,
-                       uint64_t addr, unsigned am, bool ih)
+                       uint64_t addr, unsigned am, bool ih, bool keep_global)
 {
     (void)ih;
     struct iotlb_match m = { .has_did = true, .did = did, .has_pasid = true, .pasid = pasid,
                              .kind_mask = KIND(IOTLB_FL) | KIND(IOTLB_NESTED),
-                             .keep_global = !page };
+                             .keep_global = !page && keep_global };
     if (page) {
         m.addr = addr & ~((4096ULL << am) - 1);
         m.len = 4096ULL << am;
@@ -90,6 +93,6 @@ void vtd_inv_piotlb(struct vtd_unit *u, bool page, uint16_t did, uint32_t pasid,
                     uint64_t addr, unsigned am, bool ih)
 {
     spin_lock(&u->lock);
-    inv_piotlb_locked(u, page, did, pasid, addr, am, ih);
+    inv_piotlb_locked(u, page, did, pasid, addr, am, ih, true);
     spin_unlock(&u->lock);
 }

@@ -70,7 +70,7 @@ void inv_pasid_cache_locked(struct vtd_unit *u, enum vtd_pc_gran g, uint16_t did
 void inv_iotlb_locked(struct vtd_unit *u, enum vtd_iotlb_gran g, uint16_t did, uint64_t addr,
                       unsigned am, bool ih);
 void inv_piotlb_locked(struct vtd_unit *u, bool page, uint16_t did, uint32_t pasid,
-                       uint64_t addr, unsigned am, bool ih);
+                       uint64_t addr, unsigned am, bool ih, bool keep_global);
 
 /* dev.c: the attached endpoint with this requester id, or -1. */
 int vtd_dev_find(const struct vtd_unit *u, uint16_t sid);

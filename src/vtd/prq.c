@@ -10,8 +10,12 @@
  * present with PRE=1 (0x47), with PASIDE for a request with PASID (0x45)
  * and the PASID within PDTS (0x46). The PASID table itself is software's
  * business at page-request time and is not consulted. */
+#define PRQ_BLOCKED 0xFF   /* abort-DMA mode: refused without a record */
+
 static uint8_t prq_check(struct vtd_unit *u, const struct vtd_page_req *pr, bool *fpd)
 {
+    if (u->ttm == 3 && ECAP(u, ADMS))
+        return PRQ_BLOCKED;   /* like DMA in that mode (§1.6): no fault record */
     if (u->ttm != 1)
         return u->ttm == 0 ? VTD_FR_SM_TTM_PRQ : VTD_FR_SM_RTADDR_INVALID;
     const struct ctx_cache_entry *ce;
@@ -59,7 +63,7 @@ static void prq_record_fault(struct vtd_unit *u, const struct vtd_page_req *pr, 
     vtd_fault_record(u, &req, f, true);
 }
 
-static void prq_write(struct vtd_unit *u, const struct vtd_page_req *pr, uint64_t at)
+static int prq_write(struct vtd_unit *u, const struct vtd_page_req *pr, uint64_t at)
 {
     uint64_t d[4] = { 0 };
     HW_SET(PAGE_REQ, TYPE, d, 1);   /* page request descriptor type (QEMU's PRI series) */
@@ -76,9 +80,12 @@ static void prq_write(struct vtd_unit *u, const struct vtd_page_req *pr, uint64_
     HW_SET(PAGE_REQ, ADDR, d, pr->addr >> 12);
     if (pr->pdp)
         d[2] = pr->priv_data[0], d[3] = pr->priv_data[1];
-    if (mem_write(u->mem, at, d, sizeof(d)))
-        trace(vtd_prq, "queue entry %#llx outside memory: request lost", (unsigned long long)at);
+    if (mem_write(u->mem, at, d, sizeof(d))) {
+        trace(vtd_prq, "queue entry %#llx outside memory: request refused", (unsigned long long)at);
+        return -1;
+    }
     trace_struct(vtd_prq, HWS_PAGE_REQ, d, "queued @%#llx:", (unsigned long long)at);
+    return 0;
 }
 
 /* §6.3 steps 3-5 and §5.3: a request is dropped while PRO is set or when
@@ -102,8 +109,10 @@ static void prq_enqueue(struct vtd_unit *u, const struct vtd_page_req *pr)
         u->reg[REG_PRS] |= HW_FM(PRS, PRO);
         trace(vtd_prq, "sid=%#x dropped: queue full, PRO set", pr->sid);
         auto_respond(u, pr, VTD_PRG_SUCCESS);
+    } else if (prq_write(u, pr, (pqa & HW_FM(PQA, PQA)) + tail)) {
+        auto_respond(u, pr, VTD_PRG_INVALID);   /* a queue outside memory holds nothing */
+        return;
     } else {
-        prq_write(u, pr, (pqa & HW_FM(PQA, PQA)) + tail);
         u->reg[REG_PQT] = (tail + 32) % size;
         u->reg[REG_PRS] |= HW_FM(PRS, PPR);
     }
@@ -122,7 +131,10 @@ void vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *pr)
         auto_respond(u, pr, VTD_PRG_INVALID);
     } else {
         uint8_t f = prq_check(u, pr, &fpd);
-        if (f) {
+        if (f == PRQ_BLOCKED) {
+            trace(vtd_prq, "sid=%#x refused: abort-DMA mode", pr->sid);
+            auto_respond(u, pr, VTD_PRG_INVALID);
+        } else if (f) {
             trace(vtd_prq, "sid=%#x blocked: fault %#x (%s)", pr->sid, f, vtd_fault_name(f));
             prq_record_fault(u, pr, f, fpd);
             auto_respond(u, pr, VTD_PRG_INVALID);

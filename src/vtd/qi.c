@@ -208,11 +208,13 @@ static int execute(struct vtd_unit *u, const uint64_t *q)
         exec_wait(u, q);
         return 0;
     case INV_TYPE_PIOTLB: {
+        /* CAP.PSI governs the IOTLB register and type 2 only (§1.3); a
+         * type-6 range beyond MAMV is performed PASID-wide, globals too. */
         uint64_t am = HW_GET(INV_PIOTLB, AM, q);
-        bool page = HW_GET(INV_PIOTLB, G, q) == 3 && psi_ok(u, am);
+        bool psi = HW_GET(INV_PIOTLB, G, q) == 3, page = psi && am <= CAP(u, MAMV);
         inv_piotlb_locked(u, page, (uint16_t)HW_GET(INV_PIOTLB, DID, q),
                           (uint32_t)HW_GET(INV_PIOTLB, PASID, q), HW_RAW(INV_PIOTLB, ADDR, q),
-                          (unsigned)am, HW_GET(INV_PIOTLB, IH, q));
+                          (unsigned)am, HW_GET(INV_PIOTLB, IH, q), !psi);
         return 0;
     }
     case INV_TYPE_PC:

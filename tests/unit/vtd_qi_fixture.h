@@ -1,9 +1,15 @@
 /* Fixture of the queued-invalidation, page-request and boot tests
  * (test_vtd_qi*.c, test_vtd_prq*.c, test_vtd_boot.c).
  *
- * HOW IT IS BUILT: vtd_qi_fixture.c is a companion of test_vtd_qi.c (the
- * Makefile links tests/unit/vtd_qi_*.c into that binary). Every other test
- * binary that uses it #includes "vtd_qi_fixture.c" once instead.
+ * HOW IT IS BUILT: each test binary that uses it does
+ *
+ *     #define VTD_QI_FIXTURE_IMPL
+ *     #include "vtd_qi_fixture.c"
+ *
+ * once. The Makefile also links it into test_vtd_qi as a companion
+ * (tests/unit/vtd_qi_*.c); compiled on its own it is empty, so nothing is
+ * defined twice and every binary, test_vtd_qi included, gets the fixture
+ * the same way.
  *
  * What it provides: a unit over a host arena with its three event quads
  * programmed (each with its own MSI address and data, counted per event),
@@ -104,6 +110,11 @@ struct qx {
     } while (0)
 #define QX_TRUE(c, what, cond) \
     do { if (!(cond)) fail_msg("case %s: %s does not hold", (c), (what)); } while (0)
+/* Set-up steps (builders, memory writes) name the case being built: tests
+ * set qx_case before building. */
+extern const char *qx_case;
+#define QX_OK(expr)    QX_EQ(qx_case, #expr, (expr), 0)
+#define QX_CHECK(cond) QX_TRUE(qx_case, #cond, (cond))
 
 /* ---- unit and queue ---------------------------------------------------- */
 void qx_init(struct qx *x, const struct qx_opts *o);
@@ -162,7 +173,7 @@ void qx_ctx_legacy(struct qx *x, uint16_t sid, unsigned tt, uint16_t did, uint64
 #define QX_FPD    8u
 uint64_t qx_ctx_sm(struct qx *x, uint16_t sid, unsigned flags, unsigned pdts);
 /* PASID entry: PGTT 1 (FL 4-level at flroot), 2 (SL 4-level at slroot),
- * 3 (nested), 4 (pass-through). */
+ * 3 (nested), 4 (pass-through); PWSNP set as Linux does with ECAP.SMPWC. */
 void qx_pasid(struct qx *x, uint64_t dir, uint32_t pasid, unsigned pgtt, uint16_t did,
               uint64_t flroot, uint64_t slroot);
 void qx_sl_map(struct qx *x, uint64_t *root, uint64_t iova, uint64_t hpa, unsigned shift);

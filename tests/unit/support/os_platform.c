@@ -74,8 +74,11 @@ void plat_init(struct plat *p, unsigned nunits, const bool *legacy)
         p->cfg[i].msi = p_msi, p->cfg[i].msi_opaque = p;
         p->unit[i] = vtd_unit_create(&p->cfg[i], p->mem);
     }
-    struct os_ops ops = { p, p_mmio_read, p_mmio_write, p_read, p_write, p_cmpxchg, p_page,
-                          p_free, p_pages, p_log, p_relax };
+    struct os_ops ops = { .ctx = p, .mmio_read = p_mmio_read, .mmio_write = p_mmio_write,
+                          .phys_read = p_read, .phys_write = p_write,
+                          .phys_cmpxchg64 = p_cmpxchg, .page_alloc = p_page,
+                          .page_free = p_free, .pages_alloc = p_pages, .log = p_log,
+                          .relax = p_relax };
     os_kernel_init(&p->k, &ops, "host");
 }
 
