@@ -45,18 +45,25 @@ enum accel_ctx_reg {
     ACCEL_CTX_CTRL      = 0x00,  /* RW 32: ACCEL_CTRL_* */
     ACCEL_CTX_PASID     = 0x04,  /* RW 32: PASID (bits 19:0) used with ACCEL_CTRL_PASID */
     ACCEL_CTX_BATCH     = 0x08,  /* RW 64: virtual address of the next batch */
-    ACCEL_CTX_DOORBELL  = 0x10,  /* WO 32: any write submits the batch at ACCEL_CTX_BATCH */
+    ACCEL_CTX_DOORBELL  = 0x10,  /* WO 32: any write submits the batch at ACCEL_CTX_BATCH
+                                    (address latched by the write; STATUS becomes RUNNING
+                                    at once; on a busy context one doorbell is held and
+                                    runs after the current batch, a later one replacing it) */
     ACCEL_CTX_STATUS    = 0x14,  /* RO 32: ACCEL_ST_* state in 7:0, ACCEL_ERR_* in 15:8 */
     ACCEL_CTX_ERROR_VA  = 0x18,  /* RO 64: address of the access that failed */
-    ACCEL_CTX_SEQNO     = 0x20,  /* RO 64: sequence number of the last completed batch */
-    ACCEL_CTX_COMPL_VA  = 0x28,  /* RW 64: where completed seqnos are written (0 = nowhere) */
+    ACCEL_CTX_SEQNO     = 0x20,  /* RO 64: sequence number of the last completed batch
+                                    (kept across ACCEL_CTRL_RESET) */
+    ACCEL_CTX_COMPL_VA  = 0x28,  /* RW 64: where completed seqnos are written (0 = nowhere);
+                                    CTRL and PASID too are latched when a batch starts */
     ACCEL_CTX_CMDS      = 0x30,  /* RO 64: commands executed */
     ACCEL_CTX_PRQS      = 0x38,  /* RO 64: page requests issued */
 };
 #define ACCEL_CTRL_ENABLE (1u << 0)   /* context accepts doorbells */
 #define ACCEL_CTRL_PASID  (1u << 1)   /* requests carry ACCEL_CTX_PASID */
 #define ACCEL_CTRL_PRIV   (1u << 2)   /* privileged requests (supervisor) */
-#define ACCEL_CTRL_RESET  (1u << 31)  /* write 1: abort, drop pending work, back to IDLE */
+#define ACCEL_CTRL_RESET  (1u << 31)  /* write 1: abort, drop pending work, back to IDLE (the
+                                         other bits of the same write are applied; a late page
+                                         response is dropped); self-clearing */
 
 enum accel_state {
     ACCEL_ST_IDLE = 0, ACCEL_ST_RUNNING = 1, ACCEL_ST_PAGE_WAIT = 2, ACCEL_ST_DONE = 3,
@@ -68,7 +75,8 @@ enum accel_error {
     ACCEL_ERR_PAGE_FAULT = 2,    /* page request answered Invalid Request / failure */
     ACCEL_ERR_UNSUPPORTED = 3,   /* the IOMMU answered Unsupported Request */
     ACCEL_ERR_TIMEOUT = 4,       /* no page response in time */
-    ACCEL_ERR_RESET = 5,         /* the context was reset while busy */
+    ACCEL_ERR_RESET = 5,         /* ENABLE was cleared while the context was busy (a
+                                    CTRL.RESET leaves IDLE instead) */
     ACCEL_ERR_NOT_ENABLED = 6,   /* doorbell on a disabled context / bus mastering off */
 };
 
@@ -84,13 +92,16 @@ enum accel_opcode {
     ACCEL_OP_NOP = 0,
     ACCEL_OP_END = 1,          /* end of batch: seqno a is written to COMPL_VA, MSI raised */
     ACCEL_OP_STORE_DWORD = 2,  /* *(u32 *)a = arg */
-    ACCEL_OP_COPY = 3,         /* memcpy(b, a, c) */
-    ACCEL_OP_FILL = 4,         /* fill c bytes at a with the 64-bit pattern b */
+    ACCEL_OP_COPY = 3,         /* memcpy(b, a, c), with memmove semantics (overlap allowed) */
+    ACCEL_OP_FILL = 4,         /* fill c bytes at a with the 64-bit pattern b: byte k from a is
+                                  byte (k mod 8) of b, little endian */
     ACCEL_OP_CHASE = 5,        /* follow a list from node a (a null next ends it): the u64
                                   next pointer at offset arg & 0xFFFF, the u64 value at
                                   offset arg >> 16; store {u64 sum, u64 count} at b; more
-                                  than c nodes is ACCEL_ERR_BAD_COMMAND (a cycle) */
+                                  than c nodes is ACCEL_ERR_BAD_COMMAND, and so is a cycle
+                                  (detected whatever c) */
 };
-#define ACCEL_MAX_BATCH 65536u    /* commands per batch (bounded) */
+#define ACCEL_MAX_BATCH 65536u    /* commands per batch (bounded): fetching one more ends the
+                                     batch with ACCEL_ERR_BAD_COMMAND at its address */
 
 #endif

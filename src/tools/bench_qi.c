@@ -51,7 +51,7 @@ static int bq_setup(struct bq *b)
         if (pt_map(&mm, 0x1000000 + (i << 12), page, PT_4K, PTE_RW | PTE_US))
             return -1;
     HW_SET(PASID_PTE, P, pte, 1), HW_SET(PASID_PTE, PGTT, pte, 1), HW_SET(PASID_PTE, DID, pte, 1);
-    HW_SET(PASID_PTE, FLPTPTR, pte, mm.root >> 12);
+    HW_SET(PASID_PTE, FLPTPTR, pte, mm.root >> 12), HW_SET(PASID_PTE, PWSNP, pte, 1);
     HW_SET(SM_CTX, P, ctx, 1), HW_SET(SM_CTX, PASIDE, ctx, 1), HW_SET(SM_CTX, DTE, ctx, 1);
     HW_SET(SM_CTX, PRE, ctx, 1), HW_SET(SM_CTX, PASIDDIRPTR, ctx, dir >> 12);
     if (vtd_tables_set_pasid(&t, dir, PASID, pte, false) || vtd_tables_set_ctx(&t, SID, ctx) ||

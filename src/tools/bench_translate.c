@@ -59,6 +59,7 @@ static int build_pasid_entry(struct bx *b, enum bmode m, unsigned shift, uint64_
     HW_SET(PASID_PTE, PGTT, pte, m == B_FL ? 1 : m == B_SL ? 2 : m == B_NESTED ? 3 : 4);
     HW_SET(PASID_PTE, DID, pte, m == B_FL || m == B_PT ? 1 : 2);
     HW_SET(PASID_PTE, AW, pte, 2);
+    HW_SET(PASID_PTE, PWSNP, pte, 1);   /* snooped walks: A/D updates allowed (§3.5) */
     if (m == B_FL && map_fl(b, &pt, shift, target, false))
         return -1;
     if (m == B_SL && map_sl(b, &sl, shift, target))

@@ -13,6 +13,7 @@ static const struct {
 } benches[] = {
     { "translate", bench_translate },
     { "qi",        bench_qi },
+    { "dma",       bench_dma },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 

@@ -281,6 +281,36 @@ static void test_other_context_runs_during_page_wait(void **state)
     assert_int_equal(rd32(f, afx_hpa(f, DATA_VA)), 0xAAAA);
 }
 
+/* PRI allocation 1: a second context that faults while the only PRG index
+ * is taken sends nothing until that index is free again. */
+static void test_pri_allocation_limit(void **state)
+{
+    (void)state;
+    struct afx *f = calloc(1, sizeof(*f));
+    struct afx_opts o = { .pri_alloc = 1 };
+    afx_init(f, &o);
+    afx_policy(f, AFX_HOLD);
+    afx_ensure(f, AFX_BATCH_VA, 2ULL << 20);
+    struct accel_cmd b[2] = { afx_cmd(ACCEL_OP_STORE_DWORD, 0xA0, DATA_VA, 0, 0),
+                              afx_cmd(ACCEL_OP_END, 0, 1, 0, 0) };
+    afx_submit(f, 0, AFX_BATCH_VA, b, 2);
+    afx_wait_nreq(f, 1);
+    afx_wait_state(f, 0, ACCEL_ST_PAGE_WAIT);
+    b[0] = afx_cmd(ACCEL_OP_STORE_DWORD, 0xA1, DATA_VA + PAGE_SIZE, 0, 0);
+    afx_submit(f, 1, AFX_BATCH_VA + 0x100000, b, 2);
+    afx_wait_state(f, 1, ACCEL_ST_PAGE_WAIT);
+    assert_int_equal(afx_nreq(f), 1);
+    assert_int_equal(afx_rd(f, afx_creg(1, ACCEL_CTX_PRQS), 8), 0);
+    afx_policy(f, AFX_MAP);
+    assert_int_equal(afx_release(f, VTD_PRG_SUCCESS, true), 1);
+    assert_int_equal(afx_wait(f, 0), AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(afx_wait(f, 1), AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(afx_nreq(f), 2);
+    assert_int_equal(rd32(f, afx_hpa(f, DATA_VA + PAGE_SIZE)), 0xA1);
+    afx_fini(f);
+    free(f);
+}
+
 /* Large pages: one device-TLB entry covers the 2 MiB page. */
 static void test_large_page(void **state)
 {
@@ -304,6 +334,7 @@ const struct CMUnitTest accel_fault_tests[] = {
     T(test_fault_served), T(test_fault_rights), T(test_fault_invalid),
     T(test_fault_success_not_present), T(test_fault_response_failure), T(test_unsupported),
     T(test_devtlb_invalidation), T(test_unmap_during_fill),
-    T(test_other_context_runs_during_page_wait), T(test_large_page),
+    T(test_other_context_runs_during_page_wait), cmocka_unit_test(test_pri_allocation_limit),
+    T(test_large_page),
 };
 const size_t accel_fault_ntests = sizeof(accel_fault_tests) / sizeof(accel_fault_tests[0]);

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/hw_regs.h"
 #include "accel_fixture.h"
@@ -40,9 +41,11 @@ static void test_ctx_reset_during_page_wait(void **state)
     submit_store(f, 0, DATA_VA, 1);
     afx_wait_nreq(f, 1);
     afx_wait_state(f, 0, ACCEL_ST_PAGE_WAIT);
-    afx_wr(f, afx_creg(0, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET | ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID);
+    afx_wr(f, afx_creg(0, ACCEL_CTX_CTRL), 4,
+           ACCEL_CTRL_RESET | ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID);
     assert_int_equal(status(f, 0), AFX_ST(ACCEL_ST_IDLE, 0));
-    assert_int_equal(afx_rd(f, afx_creg(0, ACCEL_CTX_CTRL), 4), ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID);
+    assert_int_equal(afx_rd(f, afx_creg(0, ACCEL_CTX_CTRL), 4),
+                     ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID);
     assert_int_equal(afx_release(f, VTD_PRG_SUCCESS, false), 1);
     struct accel_stats s = afx_stats(f);
     assert_int_equal(s.responses_late, 1);
@@ -152,7 +155,8 @@ static void test_unexpected_response(void **state)
 
 static void expect_error(struct afx *f, struct accel_cmd c, uint8_t err, uint64_t error_va)
 {
-    struct accel_cmd b[3] = { afx_cmd(ACCEL_OP_NOP, 0, 0, 0, 0), c, afx_cmd(ACCEL_OP_END, 0, 1, 0, 0) };
+    struct accel_cmd b[3] = { afx_cmd(ACCEL_OP_NOP, 0, 0, 0, 0), c,
+                              afx_cmd(ACCEL_OP_END, 0, 1, 0, 0) };
     assert_int_equal(afx_run(f, 0, b, 3), AFX_ST(ACCEL_ST_ERROR, err));
     assert_int_equal(afx_rd(f, afx_creg(0, ACCEL_CTX_ERROR_VA), 8), error_va);
 }
@@ -167,8 +171,10 @@ static void test_bad_commands(void **state)
     afx_ensure(f, DATA_VA, PAGE_SIZE);
     expect_error(f, afx_cmd(0x99, 0, 0, 0, 0), ACCEL_ERR_BAD_COMMAND, cmd1);
     expect_error(f, afx_cmd(0xFFFFFFFF, ~0u, ~0ULL, ~0ULL, ~0ULL), ACCEL_ERR_BAD_COMMAND, cmd1);
-    expect_error(f, afx_cmd(ACCEL_OP_COPY, 0, DATA_VA, DATA_VA, ~0ULL), ACCEL_ERR_BAD_COMMAND, cmd1);
-    expect_error(f, afx_cmd(ACCEL_OP_COPY, 0, ~0ULL - 8, DATA_VA, 100), ACCEL_ERR_BAD_COMMAND, cmd1);
+    expect_error(f, afx_cmd(ACCEL_OP_COPY, 0, DATA_VA, DATA_VA, ~0ULL), ACCEL_ERR_BAD_COMMAND,
+                 cmd1);
+    expect_error(f, afx_cmd(ACCEL_OP_COPY, 0, ~0ULL - 8, DATA_VA, 100), ACCEL_ERR_BAD_COMMAND,
+                 cmd1);
     expect_error(f, afx_cmd(ACCEL_OP_FILL, 0, ~0ULL - 10, 0, 100), ACCEL_ERR_BAD_COMMAND, cmd1);
     expect_error(f, afx_cmd(ACCEL_OP_FILL, 0, DATA_VA, 0, 1ULL << 50), ACCEL_ERR_PAGE_FAULT,
                  DATA_VA + PAGE_SIZE);
@@ -188,6 +194,57 @@ static void test_bad_commands(void **state)
         assert_true(st == AFX_ST(ACCEL_ST_ERROR, ACCEL_ERR_PAGE_FAULT) ||
                     st == AFX_ST(ACCEL_ST_ERROR, ACCEL_ERR_UNSUPPORTED));
     }
+}
+
+/* A translation to host memory that does not exist: Unsupported Request. */
+static void test_hpa_outside_memory(void **state)
+{
+    struct afx *f = *state;
+    afx_map_at(f, DATA_VA, 0x10000, PT_4K, AFX_USER);
+    afx_map_at(f, DATA_VA + PAGE_SIZE, AFX_BASE + AFX_SIZE - PAGE_SIZE, PT_4K, AFX_USER);
+    afx_map_at(f, DATA_VA + 2 * PAGE_SIZE, AFX_BASE + AFX_SIZE, PT_4K, AFX_USER);   /* just past */
+    expect_error(f, afx_cmd(ACCEL_OP_STORE_DWORD, 1, DATA_VA + 8, 0, 0), ACCEL_ERR_UNSUPPORTED,
+                 DATA_VA + 8);
+    expect_error(f, afx_cmd(ACCEL_OP_FILL, 0, DATA_VA + PAGE_SIZE, 0x1111111111111111ULL,
+                            2 * PAGE_SIZE),
+                 ACCEL_ERR_UNSUPPORTED, DATA_VA + 2 * PAGE_SIZE);
+    uint8_t *last = mem_ptr(f->mem, AFX_BASE + AFX_SIZE - PAGE_SIZE, PAGE_SIZE);
+    assert_int_equal(last[0] & last[PAGE_SIZE - 1], 0x11);   /* the page before was filled */
+    assert_int_equal(afx_nreq(f), 0);
+}
+
+/* Creation errors, and a device without IOMMU: bus addresses are host
+ * physical, no PASID. */
+static void test_create_and_no_iommu(void **state)
+{
+    struct afx *f = *state;
+    struct accel_config c = { .mem = f->mem, .iommu = f->u, .sid = AFX_SID };
+    assert_null(accel_create(NULL));
+    assert_null(accel_create(&(struct accel_config){ .iommu = f->u, .sid = 0x500 }));
+    assert_null(accel_create(&c));                 /* the requester id is taken */
+    c.iommu = NULL;
+    struct accel *d = accel_create(&c);
+    assert_non_null(d);
+    accel_set_bus_master(d, true);
+    accel_set_ats(d, true);
+    uint64_t batch = mem_frame_alloc(f->mem), data = mem_frame_alloc(f->mem), v = 0;
+    struct accel_cmd b[2] = { afx_cmd(ACCEL_OP_STORE_DWORD, 0x600D, data + 12, 0, 0),
+                              afx_cmd(ACCEL_OP_END, 0, 5, 0, 0) };
+    assert_int_equal(mem_write(f->mem, batch, b, sizeof(b)), 0);
+    uint64_t w = ACCEL_CTRL_ENABLE;
+    accel_mmio(d, afx_creg(0, ACCEL_CTX_CTRL), &w, 4, true);
+    accel_mmio(d, afx_creg(0, ACCEL_CTX_BATCH), &batch, 8, true);
+    accel_mmio(d, afx_creg(0, ACCEL_CTX_DOORBELL), &w, 4, true);
+    for (unsigned i = 0; i < AFX_HANG_S * 1000u && v != ACCEL_ST_DONE; i++) {
+        accel_mmio(d, afx_creg(0, ACCEL_CTX_STATUS), &v, 4, false);
+        if (v != ACCEL_ST_DONE)
+            nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    }
+    assert_int_equal(v, ACCEL_ST_DONE);
+    assert_int_equal(mem_read(f->mem, data + 12, &v, 4), 0);
+    assert_int_equal(v & 0xFFFFFFFF, 0x600D);
+    accel_destroy(d);
+    accel_destroy(NULL);
 }
 
 /* A batch without END stops after ACCEL_MAX_BATCH commands: 2 MiB of NOPs
@@ -293,7 +350,8 @@ static void test_privileged(void **state)
 const struct CMUnitTest accel_robust_tests[] = {
     T(test_ctx_reset_during_page_wait), T(test_disable_while_busy), T(test_flr_during_page_wait),
     cmocka_unit_test(test_page_response_timeout), T(test_destroy_while_busy),
-    T(test_unexpected_response), T(test_bad_commands), T(test_batch_without_end),
+    T(test_unexpected_response), T(test_bad_commands), T(test_hpa_outside_memory),
+    T(test_create_and_no_iommu), T(test_batch_without_end),
     T(test_doorbell_not_enabled), T(test_inv_never_completes), T(test_ats_disabled),
     T(test_privileged),
 };

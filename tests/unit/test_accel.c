@@ -108,7 +108,7 @@ static void test_store_dword(void **state)
         afx_cmd(ACCEL_OP_STORE_DWORD, 0xA5A5F00D, WIN_VA + 0x10, 0, 0),
         afx_cmd(ACCEL_OP_NOP, 0, 0, 0, 0),
         afx_cmd(ACCEL_OP_STORE_DWORD, 0x11223344, WIN_VA + 2 * PAGE_SIZE - 2, 0, 0),  /* crosses */
-        afx_cmd(ACCEL_OP_STORE_DWORD, 0xCAFEBABE, WIN_VA + 3 * PAGE_SIZE + 1, 0, 0),  /* unaligned */
+        afx_cmd(ACCEL_OP_STORE_DWORD, 0xCAFEBABE, WIN_VA + 3 * PAGE_SIZE + 1, 0, 0), /* odd */
         afx_cmd(ACCEL_OP_END, 0, 9, 0, 0),
     };
     assert_int_equal(afx_run(f, 0, b, 5), AFX_ST(ACCEL_ST_DONE, 0));
@@ -125,7 +125,8 @@ static void test_copy(void **state)
     struct afx *f = *state;
     static const struct { uint64_t src, dst, len; } cs[] = {
         { 0, 0x3000, 64 }, { 0x10, 0x2FF8, 0x20 }, { 0x0FF0, 0x5000 - 0x800, 0x800 },
-        { 0x123, 0x2468, 3 * PAGE_SIZE - 0x501 }, { 0x1000, 0x1100, 0x2000 },   /* overlap, dst above */
+        { 0x123, 0x2468, 3 * PAGE_SIZE - 0x501 },
+        { 0x1000, 0x1100, 0x2000 },   /* overlap, destination above */
         { 0x1100, 0x1000, 0x2000 }, { 0x2001, 0x2001, 0x1800 }, { 0x0, 0x7, 0x5000 },
         { 0x7, 0x0, 0x5000 }, { 0x4000, 0x0, 0 },
     };
@@ -176,7 +177,8 @@ static void test_chase(void **state)
         sum += val;
     }
     uint64_t out = WIN_VA + 5 * PAGE_SIZE + 0xF00, res[2];
-    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_CHASE, arg, node[0], out, 5)), AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_CHASE, arg, node[0], out, 5)),
+                     AFX_ST(ACCEL_ST_DONE, 0));
     afx_read(f, out, res, 16);
     assert_int_equal(res[0], sum);
     assert_int_equal(res[1], 5);
@@ -262,7 +264,8 @@ static void test_atc_hits(void **state)
     struct afx *f = *state;
     win_init(f, 0);
     struct accel_stats s0 = afx_stats(f);
-    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_STORE_DWORD, 1, WIN_VA, 0, 0)), AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_STORE_DWORD, 1, WIN_VA, 0, 0)),
+                     AFX_ST(ACCEL_ST_DONE, 0));
     struct accel_stats s1 = afx_stats(f);
     assert_int_equal(s1.atc_misses - s0.atc_misses, 2);        /* batch page, data page */
     assert_int_equal(s1.ats_requests - s0.ats_requests, 2);
@@ -277,7 +280,8 @@ static void test_atc_hits(void **state)
     assert_int_equal(accel_atc_entries(f->dev), 2);
     afx_wr(f, ACCEL_REG_ATC_FLUSH, 4, 1);
     assert_int_equal(accel_atc_entries(f->dev), 0);
-    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_STORE_DWORD, 3, WIN_VA, 0, 0)), AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_STORE_DWORD, 3, WIN_VA, 0, 0)),
+                     AFX_ST(ACCEL_ST_DONE, 0));
     assert_int_equal(afx_stats(f).atc_misses - s2.atc_misses, 2);
 }
 
