@@ -98,7 +98,7 @@ static void idle_wait(struct accel *d)
         pthread_cond_wait(&d->work, &d->lock);
 }
 
-static void start_batch(struct accel *d, struct accel_ctx *c)
+static void start_batch(struct accel_ctx *c)
 {
     struct accel_run *r = &c->run;
     *r = (struct accel_run){ .pc = c->pending_batch, .compl_va = c->compl_va,
@@ -106,7 +106,6 @@ static void start_batch(struct accel *d, struct accel_ctx *c)
                                     .priv = (c->ctrl & ACCEL_CTRL_PRIV) != 0,
                                     .pasid = c->pasid & 0xFFFFF } };
     c->pending = false;
-    (void)d;
 }
 
 /* d->lock held: prepares context i to run; false when it ended instead
@@ -133,7 +132,7 @@ static bool begin(struct accel *d, unsigned i)
         }
         c->slot_wait = false;
     } else {
-        start_batch(d, c);
+        start_batch(c);
         if (!(c->ctrl & ACCEL_CTRL_ENABLE) || (c->run.x.pv && !LD(&d->pasid_en))) {
             finish(d, i, ACCEL_ST_ERROR, ACCEL_ERR_NOT_ENABLED, c->run.pc);
             return false;
@@ -147,13 +146,15 @@ static bool begin(struct accel *d, unsigned i)
 
 /* ---- running ----------------------------------------------------------------------- */
 /* No lock held. Steps until the batch ends, fails or needs a page; true
- * when the work was abandoned (device stopping, context reset). */
+ * when the work was abandoned (device stopping, context reset). Bus Master
+ * Enable and PASID Enable cleared under a running batch stop it before its
+ * next request (PCIe: the function may not issue such requests). */
 static bool run_steps(struct accel *d, struct accel_ctx *c, unsigned gen, struct accel_out *o)
 {
     for (;;) {
         if (LD(&d->stop) || LD(&c->gen) != gen)
             return true;
-        if (!LD(&d->bus_master)) {
+        if (!LD(&d->bus_master) || (c->run.x.pv && !LD(&d->pasid_en))) {
             *o = (struct accel_out){ .kind = STEP_ERROR, .err = ACCEL_ERR_NOT_ENABLED,
                                      .va = c->run.pc };
             return false;
