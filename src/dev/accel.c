@@ -121,7 +121,7 @@ void accel_destroy(struct accel *d)
         vtd_device_detach(d->cfg.iommu, d->cfg.sid);
     pthread_mutex_lock(&d->lock);
     ST(&d->stop, true);
-    pthread_cond_broadcast(&d->work);
+    accel_kick(d);
     pthread_mutex_unlock(&d->lock);
     pthread_join(d->thread, NULL);
     fini_sync(d);
@@ -129,6 +129,12 @@ void accel_destroy(struct accel *d)
 }
 
 /* ---- engine hand-off ------------------------------------------------------------- */
+void accel_kick(struct accel *d)
+{
+    INC(&d->kick, 1);
+    pthread_cond_broadcast(&d->work);
+}
+
 bool accel_on_engine(const struct accel *d)
 {
     return pthread_equal(pthread_self(), d->thread);
@@ -154,7 +160,7 @@ void accel_ctx_abandon(struct accel *d, unsigned i)
     c->prgi = -1;
     c->slot_wait = false;
     c->pending = false;
-    pthread_cond_broadcast(&d->work);
+    accel_kick(d);
 }
 
 /* ---- interrupts --------------------------------------------------------------------- */
@@ -204,7 +210,7 @@ void accel_set_pri(struct accel *d, bool enabled, uint32_t allocation)
     pthread_mutex_lock(&d->lock);
     d->pri.enabled = enabled;
     d->pri.allocation = allocation > ACCEL_PRGI_N ? ACCEL_PRGI_N : allocation;
-    pthread_cond_broadcast(&d->work);
+    accel_kick(d);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -248,10 +254,8 @@ void accel_get_stats(struct accel *d, struct accel_stats *s)
 
 unsigned accel_atc_entries(struct accel *d)
 {
-    unsigned n = 0;
     pthread_rwlock_rdlock(&d->atc.rw);
-    for (unsigned i = 0; i < d->atc.n; i++)
-        n += d->atc.e[i].valid;
+    unsigned n = accel_atc_count(&d->atc);
     pthread_rwlock_unlock(&d->atc.rw);
     return n;
 }

@@ -24,7 +24,10 @@
 #include "mem/mem.h"
 #include "vtd/unit.h"
 
-#define ACCEL_ATC_DEFAULT        64u     /* device-TLB entries */
+/* Device-TLB entries. The default covers 256 MiB of 4 KiB pages: a
+ * GPU-class device has a large multi-level TLB (and the `bench dma` working
+ * set, two 64 MiB buffers, is 32768 pages). */
+#define ACCEL_ATC_DEFAULT        65536u
 #define ACCEL_TIMEOUT_DEFAULT_MS 2000u   /* page-response timeout */
 
 struct accel_config {
@@ -33,7 +36,8 @@ struct accel_config {
     uint16_t sid;                /* requester id: bus << 8 | devfn */
     void (*msi)(void *opaque, uint64_t addr, uint32_t data);   /* may be NULL */
     void *msi_opaque;
-    unsigned atc_entries;        /* 0: ACCEL_ATC_DEFAULT */
+    unsigned atc_entries;        /* 0: ACCEL_ATC_DEFAULT; rounded down to a power of two
+                                    number of 4-entry sets (1, 2 or 3: one set) */
     unsigned timeout_ms;         /* page-response timeout; 0: ACCEL_TIMEOUT_DEFAULT_MS */
 };
 

@@ -1,8 +1,9 @@
 /* The commands of dev/accel_regs.h, executed one step at a time so that a
  * batch can stop at any access that needs a page request and resume there
- * after the response: a step is one command fetch, one small command, one
- * page-sized piece of COPY/FILL or one CHASE node. A step either completes
- * or has no visible effect beyond rewriting the same bytes again, so it is
+ * after the response: a step is one command fetch, one small command, up
+ * to ACCEL_PIECES page-bounded pieces of COPY/FILL (the first one, and those
+ * after it whose translations are cached) or one CHASE node. A step either
+ * completes or has no visible effect beyond rewriting the same bytes again, so it is
  * simply repeated after a page request (PCIe PRI: the device retries the
  * translation, then the access). Commands are little endian in memory. */
 #include <string.h>
@@ -114,19 +115,26 @@ static void fetch(struct accel *d, struct accel_run *r, struct accel_out *o)
     o->progress = true;
 }
 
+/* COPY/FILL pieces per step: the translations of up to this many pages are
+ * held (atc.rw read) across one step's accesses, so an invalidation waits
+ * at most for that much copying. */
+#define ACCEL_PIECES 16u
+
 static void copy_fn(struct accel_span *s, unsigned n, void *arg)
 {
-    (void)n, (void)arg;
-    memmove(s[1].hva, s[0].hva, s[0].len);
+    (void)arg;
+    for (unsigned i = 0; i + 1 < n; i += 2)
+        memmove(s[i + 1].hva, s[i].hva, s[i].len);
 }
 
 /* memmove semantics in page-bounded pieces: forwards when the destination
  * is below the source, backwards when it overlaps above it, so that no
- * piece reads bytes an earlier piece has overwritten. */
+ * piece reads bytes an earlier piece has overwritten. A step copies up to
+ * ACCEL_PIECES pieces, in that order. */
 static void op_copy(struct accel *d, struct accel_ctx *c, struct accel_out *o)
 {
     struct accel_run *r = &c->run;
-    uint64_t src = r->cmd.a, dst = r->cmd.b, len = r->cmd.c, left = len - r->done;
+    uint64_t src = r->cmd.a, dst = r->cmd.b, len = r->cmd.c;
     if (!len) {
         cmd_done(d, c, o);
         return;
@@ -136,41 +144,55 @@ static void op_copy(struct accel *d, struct accel_ctx *c, struct accel_out *o)
         return;
     }
     bool back = dst > src && dst - src < len;
-    uint64_t n = left, s, t;
-    if (!back) {
-        s = src + r->done, t = dst + r->done;
-        n = n < in_page(s) ? n : in_page(s);
-        n = n < in_page(t) ? n : in_page(t);
-    } else {
-        uint64_t es = src + left, et = dst + left;
-        uint64_t ms = ((es - 1) & (PAGE_SIZE - 1)) + 1, mt = ((et - 1) & (PAGE_SIZE - 1)) + 1;
-        n = n < ms ? n : ms;
-        n = n < mt ? n : mt;
-        s = es - n, t = et - n;
+    struct accel_span sp[2 * ACCEL_PIECES];
+    unsigned ng = 0;
+    for (uint64_t done = r->done; ng < ACCEL_PIECES && done < len; ng++) {
+        uint64_t left = len - done, n = left, s, t;
+        if (!back) {
+            s = src + done, t = dst + done;
+            n = n < in_page(s) ? n : in_page(s);
+            n = n < in_page(t) ? n : in_page(t);
+        } else {
+            uint64_t es = src + left, et = dst + left;
+            uint64_t ms = ((es - 1) & (PAGE_SIZE - 1)) + 1, mt = ((et - 1) & (PAGE_SIZE - 1)) + 1;
+            n = n < ms ? n : ms;
+            n = n < mt ? n : mt;
+            s = es - n, t = et - n;
+        }
+        sp[2 * ng] = (struct accel_span){ .va = s, .len = (uint32_t)n, .write = false };
+        sp[2 * ng + 1] = (struct accel_span){ .va = t, .len = (uint32_t)n, .write = true };
+        done += n;
     }
-    struct accel_span sp[2] = { { .va = s, .len = (uint32_t)n, .write = false },
-                                { .va = t, .len = (uint32_t)n, .write = true } };
-    uint64_t fva = s;
+    uint64_t fva = sp[0].va;
     bool fw = false;
-    enum accel_acc res = accel_io(d, &r->x, sp, 2, copy_fn, NULL, &fva, &fw);
+    unsigned k = 0;
+    enum accel_acc res = accel_io_groups(d, &r->x, sp, ng, 2, copy_fn, NULL, &k, &fva, &fw);
     if (!io_ok(res, fva, fw, o))
         return;
-    r->done += n;
+    for (unsigned i = 0; i < k; i++)
+        r->done += sp[2 * i].len;
     o->progress = true;
     if (r->done == len)
         cmd_done(d, c, o);
 }
 
 struct fill {
-    uint8_t pat[8];
+    uint64_t start;       /* the command's destination address */
+    uint8_t pat[8];       /* the pattern, little endian */
 };
 
+/* Byte at address v is pat[(v - start) mod 8]. */
 static void fill_fn(struct accel_span *s, unsigned n, void *arg)
 {
     const struct fill *f = arg;
-    (void)n;
-    for (uint32_t k = 0; k < s[0].len; k += 8)
-        memcpy(s[0].hva + k, f->pat, s[0].len - k < 8 ? s[0].len - k : 8);
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t blk[64];
+        unsigned ph = (unsigned)((s[i].va - f->start) & 7);
+        for (unsigned k = 0; k < sizeof(blk); k++)
+            blk[k] = f->pat[(ph + k) & 7];
+        for (uint32_t k = 0; k < s[i].len; k += sizeof(blk))
+            memcpy(s[i].hva + k, blk, s[i].len - k < sizeof(blk) ? s[i].len - k : sizeof(blk));
+    }
 }
 
 /* Byte k of the destination is byte (k mod 8) of the little-endian pattern,
@@ -187,18 +209,25 @@ static void op_fill(struct accel *d, struct accel_ctx *c, struct accel_out *o)
         fail(o, ACCEL_ERR_BAD_COMMAND, r->pc);
         return;
     }
-    uint64_t t = dst + r->done, n = len - r->done;
-    n = n < in_page(t) ? n : in_page(t);
-    struct fill f;
+    struct fill f = { .start = dst };
     for (unsigned k = 0; k < 8; k++)
-        f.pat[k] = (uint8_t)(r->cmd.b >> (8 * ((r->done + k) % 8)));
-    struct accel_span sp = { .va = t, .len = (uint32_t)n, .write = true };
-    uint64_t fva = t;
+        f.pat[k] = (uint8_t)(r->cmd.b >> (8 * k));
+    struct accel_span sp[ACCEL_PIECES];
+    unsigned ng = 0;
+    for (uint64_t done = r->done; ng < ACCEL_PIECES && done < len; ng++) {
+        uint64_t t = dst + done, n = len - done;
+        n = n < in_page(t) ? n : in_page(t);
+        sp[ng] = (struct accel_span){ .va = t, .len = (uint32_t)n, .write = true };
+        done += n;
+    }
+    uint64_t fva = sp[0].va;
     bool fw = true;
-    enum accel_acc res = accel_io(d, &r->x, &sp, 1, fill_fn, &f, &fva, &fw);
+    unsigned k = 0;
+    enum accel_acc res = accel_io_groups(d, &r->x, sp, ng, 1, fill_fn, &f, &k, &fva, &fw);
     if (!io_ok(res, fva, fw, o))
         return;
-    r->done += n;
+    for (unsigned i = 0; i < k; i++)
+        r->done += sp[i].len;
     o->progress = true;
     if (r->done == len)
         cmd_done(d, c, o);

@@ -9,8 +9,9 @@
  *   d->lock    (mutex) registers, contexts, scheduling, the PRG table.
  *   d->atc.rw  (rwlock, writer preference) the device-TLB entries. The engine
  *              holds it for reading across "lookup + the memory access that
- *              uses the translation"; invalidation and insertion take it for
- *              writing. So when ats_invalidate returns, no access that used
+ *              uses the translation" (for COPY/FILL: the lookups and the
+ *              copying of up to ACCEL_PIECES pages, one step); invalidation
+ *              and insertion take it for writing. So when ats_invalidate returns, no access that used
  *              a dropped entry is still in flight (the guarantee behind
  *              "no write lands in a page after it was unmapped and the
  *              device TLB invalidated", PCIe ATS invalidation semantics).
@@ -20,7 +21,12 @@
  * d->atc.rw, and d->lock and d->atc.rw are never held together. The device
  * MSI callback is called with no lock held. Flags the engine tests between
  * accesses (stop, bus master, ATS, PASID enable, context generation) are
- * atomics, as are the statistics. */
+ * atomics, as are the statistics.
+ *
+ * The idle engine polls d->kick (atomic; bumped under d->lock by whoever
+ * broadcasts d->work) for a bounded moment with d->lock dropped, then
+ * re-takes d->lock and sleeps on d->work only if d->kick has not moved
+ * since it last looked under the lock, so no wake-up is lost. */
 #ifndef VSVM_DEV_ACCEL_INTERNAL_H
 #define VSVM_DEV_ACCEL_INTERNAL_H
 
@@ -40,21 +46,34 @@
 #define INC(p, n) ((void)__atomic_fetch_add((p), (n), __ATOMIC_RELAXED))
 
 /* ---- device TLB ------------------------------------------------------------ */
+/* Set associative, ACCEL_ATC_WAYS entries a set, a power-of-two number of
+ * sets. An entry of page size 2^s for page number vpn lives in the set
+ * (vpn ^ h(pv, pasid, s)) & set_mask: contiguous pages of one requester
+ * fill consecutive sets, so a working set up to the table's size never
+ * conflicts with itself. The privilege is not part of the index (an
+ * invalidation drops both). */
+#define ACCEL_ATC_WAYS 4u
+
 struct accel_atc_entry {
-    bool valid, pv, priv;
-    uint32_t pasid;
     uint64_t va;          /* page base, aligned to 2^shift */
     uint64_t hpa;         /* translated page base */
+    uint32_t used;        /* LRU stamp (within the set; wrapping only blurs the order) */
+    uint32_t pasid;
+    uint32_t epoch;       /* valid when equal to accel_atc.epoch (0: never) */
     uint8_t shift, perm;
-    uint64_t used;        /* LRU stamp */
+    bool pv, priv;
 };
 
 struct accel_atc {
     pthread_rwlock_t rw;
     struct accel_atc_entry *e;
-    unsigned n;
+    unsigned n;           /* entries: sets * ways */
+    unsigned ways;
+    uint32_t set_mask;    /* sets - 1 */
+    uint32_t epoch;       /* a flush bumps it: every entry invalid at once */
+    uint64_t shifts;      /* bit s set: entries of page shift s may be valid */
     uint64_t gen;         /* bumped by every invalidation (under rw write) */
-    uint64_t clock;       /* LRU clock */
+    uint32_t clock;       /* LRU clock */
 };
 
 /* Who a request comes from (latched when a batch starts). */
@@ -124,6 +143,7 @@ struct accel {
     pthread_cond_t idle;      /* the engine left a context (resets wait for it) */
     pthread_t thread;
     bool stop;                /* atomic */
+    unsigned kick;            /* atomic, bumped under d->lock with every d->work broadcast */
     int running;              /* context in the engine's hands, or -1 */
     unsigned rr;              /* round-robin cursor */
     struct accel_ctx ctx[ACCEL_NCTX];
@@ -139,6 +159,9 @@ struct accel {
 
 /* accel.c */
 bool accel_on_engine(const struct accel *d);
+/* d->lock held: something may be ready for the engine (bumps d->kick, which
+ * the idle engine polls for a moment before sleeping, and wakes it). */
+void accel_kick(struct accel *d);
 /* Waits (d->lock held) until the engine holds no work of context i (any
  * context when i < 0); returns at once on the engine thread itself. */
 void accel_wait_engine(struct accel *d, int i);
@@ -187,8 +210,21 @@ typedef void (*accel_io_fn)(struct accel_span *s, unsigned n, void *arg);
  * ACC_UNSUPPORTED: *fva (and *fwrite) name the access that failed. */
 enum accel_acc accel_io(struct accel *d, const struct accel_xid *x, struct accel_span *s,
                         unsigned n, accel_io_fn fn, void *arg, uint64_t *fva, bool *fwrite);
+/* The same for `ng` groups of g spans (one group: the spans of one piece of
+ * COPY/FILL), in order: translates the first group (ATS as needed), then
+ * calls fn once on the leading groups whose translations are all cached,
+ * holding them; *done (on ACC_OK, at least 1) is how many groups fn got. A
+ * group beyond the first that misses or fails is simply left for the next
+ * call. */
+enum accel_acc accel_io_groups(struct accel *d, const struct accel_xid *x, struct accel_span *s,
+                               unsigned ng, unsigned g, accel_io_fn fn, void *arg, unsigned *done,
+                               uint64_t *fva, bool *fwrite);
+/* n entries, rounded down to a power-of-two number of sets (at least one
+ * entry). */
 int accel_atc_init(struct accel_atc *a, unsigned n);
 void accel_atc_fini(struct accel_atc *a);
+/* Valid entries (atc.rw held). */
+unsigned accel_atc_count(const struct accel_atc *a);
 void accel_atc_flush(struct accel *d);
 enum vtd_ats_inv_status accel_ats_invalidate(void *opaque, uint16_t sid, bool pv, uint32_t pasid,
                                              bool global, uint64_t addr, uint64_t size);

@@ -17,7 +17,7 @@ static void prg_release(struct accel *d, struct accel_prg *p)
         d->pri.abandoned--;
     p->state = PRG_FREE;
     d->pri.outstanding--;
-    pthread_cond_broadcast(&d->work);   /* a context may wait for a free index */
+    accel_kick(d);   /* a context may wait for a free index */
 }
 
 /* The unit calls this with its lock held: record and wake, nothing more.
@@ -42,7 +42,7 @@ void accel_page_response(void *opaque, const struct vtd_page_resp *r)
         p->rc = (uint8_t)r->rc;
         if (r->rc == VTD_PRG_FAILURE)
             d->pri.status |= ACCEL_PRI_ST_RF;
-        pthread_cond_broadcast(&d->work);
+        accel_kick(d);
     }
     pthread_mutex_unlock(&d->lock);
 }

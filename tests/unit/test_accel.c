@@ -285,6 +285,76 @@ static void test_atc_hits(void **state)
     assert_int_equal(afx_stats(f).atc_misses - s2.atc_misses, 2);
 }
 
+/* A device TLB smaller than the working set (6 entries: one set of 4 ways)
+ * keeps at most its size, evicts, and the results stay exact. */
+#define SET_VA    0x50000000ULL
+#define SET_PAGES 16u
+static void test_atc_small_table(void **state)
+{
+    (void)state;
+    struct afx f;
+    struct afx_opts o = { .atc_entries = 6 };
+    afx_init(&f, &o);
+    afx_ensure(&f, SET_VA, SET_PAGES * PAGE_SIZE);
+    for (unsigned rep = 0; rep < 2; rep++) {
+        uint64_t pat = 0x0102030405060708ULL + rep;
+        struct accel_stats s0 = afx_stats(&f);
+        assert_int_equal(run1(&f, afx_cmd(ACCEL_OP_FILL, 0, SET_VA, pat, SET_PAGES * PAGE_SIZE)),
+                         AFX_ST(ACCEL_ST_DONE, 0));
+        assert_true(afx_stats(&f).atc_misses - s0.atc_misses >= SET_PAGES);
+        assert_true(accel_atc_entries(f.dev) <= 4);
+        for (unsigned i = 0; i < SET_PAGES * PAGE_SIZE / 8; i += 61)
+            assert_int_equal(afx_rd64(&f, SET_VA + 8ULL * i), pat);
+    }
+    /* Two pages (batch, data) fit: the second store hits on both. */
+    assert_int_equal(run1(&f, afx_cmd(ACCEL_OP_STORE_DWORD, 1, SET_VA, 0, 0)),
+                     AFX_ST(ACCEL_ST_DONE, 0));
+    struct accel_stats s1 = afx_stats(&f);
+    assert_int_equal(run1(&f, afx_cmd(ACCEL_OP_STORE_DWORD, 2, SET_VA + 4, 0, 0)),
+                     AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(afx_stats(&f).atc_misses, s1.atc_misses);
+    assert_int_equal(afx_rd64(&f, SET_VA), 0x0000000200000001ULL);
+    afx_fini(&f);
+}
+
+/* Range invalidation in the default (large, hashed) device TLB: a small
+ * range drops exactly its pages, another PASID's range nothing, a global
+ * request every PASID's entries of the range, the whole space the rest. */
+#define INV_VA    0x60000000ULL
+#define INV_PAGES 64u
+static void test_atc_range_invalidation(void **state)
+{
+    struct afx *f = *state;
+    uint64_t d[1][4];
+    afx_ensure(f, INV_VA, INV_PAGES * PAGE_SIZE);
+    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_FILL, 0, INV_VA, 0x1111, INV_PAGES * PAGE_SIZE)),
+                     AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(accel_atc_entries(f->dev), INV_PAGES + 1);   /* + the batch page */
+    struct accel_stats s0 = afx_stats(f);
+    /* Four pages at INV_VA + 16 KiB: S=1, ADDR bit 12 set, bit 13 clear. */
+    afx_d_pdevtlb(d[0], AFX_PASID, INV_VA + 0x4000 + 0x1000, true, false);
+    assert_true(afx_qi(f, d, 1));
+    assert_int_equal(afx_stats(f).inv_dropped - s0.inv_dropped, 4);
+    assert_int_equal(accel_atc_entries(f->dev), INV_PAGES + 1 - 4);
+    afx_d_pdevtlb(d[0], AFX_PASID + 1, INV_VA + 0x10000, false, false);
+    assert_true(afx_qi(f, d, 1));
+    assert_int_equal(afx_stats(f).inv_dropped - s0.inv_dropped, 4);
+    afx_d_pdevtlb(d[0], AFX_PASID + 1, INV_VA + 0x10000, false, true);
+    assert_true(afx_qi(f, d, 1));
+    assert_int_equal(afx_stats(f).inv_dropped - s0.inv_dropped, 5);
+    assert_int_equal(accel_atc_entries(f->dev), INV_PAGES + 1 - 5);
+    /* Only the dropped pages miss when the FILL runs again. */
+    struct accel_stats s1 = afx_stats(f);
+    assert_int_equal(run1(f, afx_cmd(ACCEL_OP_FILL, 0, INV_VA, 0x2222, INV_PAGES * PAGE_SIZE)),
+                     AFX_ST(ACCEL_ST_DONE, 0));
+    assert_int_equal(afx_stats(f).atc_misses - s1.atc_misses, 5);
+    assert_true(afx_inv_all(f));
+    assert_int_equal(accel_atc_entries(f->dev), 0);
+    assert_int_equal(afx_stats(f).inv_dropped - s0.inv_dropped, 5 + INV_PAGES + 1);
+    for (unsigned i = 0; i < INV_PAGES; i++)
+        assert_int_equal(afx_rd64(f, INV_VA + i * PAGE_SIZE + 8), 0x2222);
+}
+
 static const struct CMUnitTest basic_tests[] = {
     cmocka_unit_test_setup_teardown(test_mmio_identity_and_junk, afx_setup, afx_teardown),
     cmocka_unit_test_setup_teardown(test_store_dword, afx_setup, afx_teardown),
@@ -294,6 +364,8 @@ static const struct CMUnitTest basic_tests[] = {
     cmocka_unit_test_setup_teardown(test_end_completion_and_msi, afx_setup, afx_teardown),
     cmocka_unit_test_setup_teardown(test_batch_from_va, afx_setup, afx_teardown),
     cmocka_unit_test_setup_teardown(test_atc_hits, afx_setup, afx_teardown),
+    cmocka_unit_test(test_atc_small_table),
+    cmocka_unit_test_setup_teardown(test_atc_range_invalidation, afx_setup, afx_teardown),
 };
 
 /* One group, so that the summary line counts every test. */
