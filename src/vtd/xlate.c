@@ -167,10 +167,13 @@ static uint8_t translate_locked(struct vtd_unit *u, const struct vtd_req *req,
 static void translate(struct vtd_unit *u, const struct vtd_req *in, struct vtd_result *res,
                       bool record)
 {
-    struct vtd_req rq = *in;
-    const struct vtd_req *req = &rq;
-    if (!rq.pasid_present)
+    struct vtd_req rq;
+    const struct vtd_req *req = in;
+    if (!in->pasid_present && (in->exec || in->priv)) {
+        rq = *in;
         rq.exec = rq.priv = false;
+        req = &rq;
+    }
     struct xl x = { .sm = false };
     *res = (struct vtd_result){ .fault = 0 };
     spin_lock(&u->lock);
