@@ -8,6 +8,7 @@
  * not yield holds up the device model and the interrupt thread it waits
  * for (measured neutral to slightly worse beyond a few polls on 2 cores). */
 #define ACCEL_WAIT_SPINS 4u
+#define ACCEL_WAIT_POLL_NS 200000ULL   /* then sleep on the completion interrupt */
 
 static void cpu_relax(void)
 {
@@ -26,12 +27,15 @@ static void wr(struct os_accel *a, uint32_t off, unsigned size, uint64_t v)
     a->k->ops.mmio_write(a->k->ops.ctx, a->bar0 + off, size, v);
 }
 
-/* Completion interrupts only count: waiters poll the seqno. */
+/* A completion (or failure) interrupt: acknowledge, wake the waiters. */
 static void accel_irq(void *arg)
 {
     struct os_accel *a = arg;
     a->irqs++;
     wr(a, ACCEL_REG_INT_STATUS, 4, rd(a, ACCEL_REG_INT_STATUS, 4));
+    __atomic_add_fetch(&a->completions, 1, __ATOMIC_RELEASE);
+    if (a->k->ops.wake_all)
+        a->k->ops.wake_all(a->k->ops.ctx, &a->completions);
 }
 
 int os_accel_probe(struct os_accel *a, struct os_kernel *k, struct os_svm *svm, uint16_t bdf)
@@ -117,6 +121,7 @@ int os_accel_wait(struct os_accel_ctx *c, uint64_t seqno, unsigned timeout_ms, u
     struct os_kernel *k = a->k;
     uint64_t start = k->ops.now_ns ? k->ops.now_ns(k->ops.ctx) : 0;
     for (uint64_t spin = 0;; spin++) {
+        uint32_t seen = __atomic_load_n(&a->completions, __ATOMIC_ACQUIRE);
         uint32_t st = (uint32_t)rd(a, CTX(c, ACCEL_CTX_STATUS), 4);
         if (rd(a, CTX(c, ACCEL_CTX_SEQNO), 8) >= seqno)
             return 0;
@@ -133,7 +138,13 @@ int os_accel_wait(struct os_accel_ctx *c, uint64_t seqno, unsigned timeout_ms, u
             *fault_va = 0;
             return -110;
         }
-        if (spin >= ACCEL_WAIT_SPINS)
+        /* Poll (yielding) while a short batch may still finish at once; then
+         * sleep until the next completion interrupt, in 1 ms slices so a
+         * lost interrupt costs a millisecond, not the timeout. */
+        uint64_t waited = k->ops.now_ns ? k->ops.now_ns(k->ops.ctx) - start : 0;
+        if (waited > ACCEL_WAIT_POLL_NS && k->ops.wait_change)
+            k->ops.wait_change(k->ops.ctx, &a->completions, seen, 1000000);
+        else if (spin >= ACCEL_WAIT_SPINS)
             k->ops.relax(k->ops.ctx);
         else
             cpu_relax();

@@ -19,6 +19,7 @@ struct os_accel {
     uint32_t ctx_used;            /* bit per context */
     unsigned vector;
     uint64_t irqs;
+    uint32_t completions;         /* bumped by every completion interrupt */
 };
 
 struct os_accel_ctx {

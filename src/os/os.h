@@ -34,6 +34,11 @@ struct os_ops {
     /* Monotonic nanoseconds, for timeouts (optional: polls are then bounded
      * by iteration count). */
     uint64_t (*now_ns)(void *ctx);
+    /* Blocks while *addr == old, for at most timeout_ns (may return early);
+     * wake_all wakes every waiter on addr. Optional: without them waits
+     * poll with relax(). */
+    void (*wait_change)(void *ctx, const uint32_t *addr, uint32_t old, uint64_t timeout_ns);
+    void (*wake_all)(void *ctx, const uint32_t *addr);
 };
 
 typedef struct { int locked; } os_lock_t;

@@ -1,7 +1,11 @@
 /* The host kernel's view of the machine: the os_ops table (MMIO to the
  * remapping units and PCI BARs, configuration space, host memory, pages,
  * log) and interrupt delivery through a thread. */
+#include <linux/futex.h>
 #include <sched.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -82,6 +86,21 @@ static uint64_t h_now(void *ctx)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Futexes: the host kernel's sleeping waits (os.h wait_change/wake_all). */
+static void h_wait(void *ctx, const uint32_t *addr, uint32_t old, uint64_t timeout_ns)
+{
+    (void)ctx;
+    struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000ULL),
+                           .tv_nsec = (long)(timeout_ns % 1000000000ULL) };
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, old, &ts, NULL, 0);
+}
+
+static void h_wake(void *ctx, const uint32_t *addr)
+{
+    (void)ctx;
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
 void host_ops(struct host *h, struct os_ops *ops)
 {
     *ops = (struct os_ops){ .ctx = h, .mmio_read = h_mmio_read, .mmio_write = h_mmio_write,
@@ -89,7 +108,8 @@ void host_ops(struct host *h, struct os_ops *ops)
                             .phys_cmpxchg64 = h_cmpxchg, .page_alloc = h_page,
                             .page_free = h_free, .pages_alloc = h_pages,
                             .cfg_read = h_cfg_read, .cfg_write = h_cfg_write, .log = h_log,
-                            .relax = h_relax, .now_ns = h_now };
+                            .relax = h_relax, .now_ns = h_now,
+                            .wait_change = h_wait, .wake_all = h_wake };
 }
 
 /* An MSI from a unit or a device (possibly inside its lock): queued. */
