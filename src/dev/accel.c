@@ -264,3 +264,14 @@ void accel_test_inv_never_complete(struct accel *d, bool never)
 {
     ST(&d->inv_never, never);
 }
+
+unsigned accel_fault_rtts(struct accel *d, uint64_t *out, unsigned max)
+{
+    pthread_mutex_lock(&d->lock);
+    unsigned have = d->rtt_n < ACCEL_RTT_SAMPLES ? d->rtt_n : ACCEL_RTT_SAMPLES, n = 0;
+    for (unsigned i = 0; i < have && n < max; i++)
+        out[n++] = d->rtt_ns[(d->rtt_n - have + i) % ACCEL_RTT_SAMPLES];
+    d->rtt_n = 0;
+    pthread_mutex_unlock(&d->lock);
+    return n;
+}

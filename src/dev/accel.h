@@ -109,6 +109,12 @@ struct accel_stats {
     uint64_t cmds, batches;              /* commands executed, batches completed */
 };
 void accel_get_stats(struct accel *d, struct accel_stats *s);
+/* Page-fault round trips measured by the device: from sending a page
+ * request to retrying the access after its Success response, in ns. Copies
+ * up to max of the samples collected since the last call (the newest
+ * ACCEL_RTT_SAMPLES at most) and forgets them; returns how many. */
+#define ACCEL_RTT_SAMPLES 4096u
+unsigned accel_fault_rtts(struct accel *d, uint64_t *out, unsigned max);
 /* Valid device-TLB entries right now. */
 unsigned accel_atc_entries(struct accel *d);
 

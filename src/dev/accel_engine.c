@@ -167,6 +167,9 @@ static bool begin(struct accel *d, unsigned i)
     if (c->state == ACCEL_ST_PAGE_WAIT) {
         if (c->prgi >= 0 && d->pri.slot[c->prgi].state == PRG_ANSWERED) {
             uint8_t rc = d->pri.slot[c->prgi].rc;
+            if (rc == VTD_PRG_SUCCESS)   /* the retry starts now: one round trip */
+                d->rtt_ns[d->rtt_n++ % ACCEL_RTT_SAMPLES] =
+                    accel_ts_ns(&now) - accel_ts_ns(&d->pri.slot[c->prgi].sent);
             accel_prg_free(d, c->prgi);
             c->prgi = -1;
             if (rc != VTD_PRG_SUCCESS) {

@@ -91,6 +91,7 @@ struct accel_prg {
     bool pv;
     uint32_t pasid;
     struct timespec expire;   /* ABANDONED: when the index may be reused */
+    struct timespec sent;     /* when the page request went out (round-trip statistics) */
 };
 
 struct accel_pri {
@@ -148,6 +149,8 @@ struct accel {
     unsigned rr;              /* round-robin cursor */
     struct accel_ctx ctx[ACCEL_NCTX];
     uint32_t int_status, int_mask;
+    uint64_t rtt_ns[ACCEL_RTT_SAMPLES];   /* page request -> retry, last samples (d->lock) */
+    unsigned rtt_n;
     bool bus_master, ats, pasid_en, inv_never;   /* atomic */
     bool msi_en;
     uint64_t msi_addr;
@@ -244,6 +247,10 @@ void accel_send_page_request(struct accel *d, const struct accel_xid *x, int prg
 
 /* time helpers (accel.c) */
 void accel_now(struct timespec *t);
+static inline uint64_t accel_ts_ns(const struct timespec *t)
+{
+    return (uint64_t)t->tv_sec * 1000000000ULL + (uint64_t)t->tv_nsec;
+}
 void accel_ts_add_ms(struct timespec *t, unsigned ms);
 bool accel_ts_before(const struct timespec *a, const struct timespec *b);
 

@@ -79,7 +79,7 @@ int accel_prg_alloc(struct accel *d, unsigned i, const struct accel_xid *x)
         if (p->state != PRG_FREE)
             continue;
         *p = (struct accel_prg){ .state = PRG_WAITING, .ctx = (int8_t)i, .pv = x->pv,
-                                 .pasid = x->pv ? x->pasid : 0 };
+                                 .pasid = x->pv ? x->pasid : 0, .sent = now };
         d->pri.outstanding++;
         d->pri.next = (idx + 1) % ACCEL_PRGI_N;
         return (int)idx;

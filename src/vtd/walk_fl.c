@@ -25,39 +25,6 @@ static uint64_t fl_rsvd(const struct vtd_unit *u, const struct fl_params *p, uns
     return r;
 }
 
-uint8_t fl_check_perm(const struct fl_params *p, uint8_t attr, const struct vtd_req *req,
-                      bool priv)
-{
-    bool rw = attr & IOTLB_A_FLRW, us = attr & IOTLB_A_FLUS, xd = attr & IOTLB_A_FLXD;
-    if (!priv && !us)
-        return VTD_FR_SM_US;
-    if (req->write && !rw && (!priv || p->wpe))
-        return VTD_FR_SM_WRITE;
-    if (req->exec && ((p->nxe && xd) || (priv && p->smep && us)))
-        return VTD_FR_SM_EXEC;
-    return 0;
-}
-
-uint8_t fl_granted(const struct fl_params *p, uint8_t attr, bool priv)
-{
-    bool rw = attr & IOTLB_A_FLRW, us = attr & IOTLB_A_FLUS, xd = attr & IOTLB_A_FLXD;
-    uint8_t g = 0;
-    if (priv || us) {
-        g |= VTD_PERM_R;
-        if (rw || (priv && !p->wpe))
-            g |= VTD_PERM_W;
-        if (!(p->nxe && xd) && !(priv && p->smep && us))
-            g |= VTD_PERM_X;
-    }
-    if (!(attr & IOTLB_A_R))
-        g &= (uint8_t)~VTD_PERM_R;
-    if (!(attr & IOTLB_A_W))
-        g &= (uint8_t)~VTD_PERM_W;
-    if (!(attr & IOTLB_A_X))
-        g &= (uint8_t)~VTD_PERM_X;
-    return g;
-}
-
 static bool fl_canonical(uint64_t va, unsigned levels)
 {
     unsigned top = levels == 5 ? 56 : 47;

@@ -105,12 +105,32 @@ static void test_bad_batches(void **state)
     host_destroy(h);
 }
 
+/* The device's own page-fault round-trip samples (bench dma reads them):
+ * one per page request answered Success, then forgotten. */
+static void test_fault_rtt_samples(void **state)
+{
+    (void)state;
+    struct host *h = mk(1, 1);
+    struct wl_result r;
+    uint64_t s[64];
+    accel_fault_rtts(h->acc[0].dev, NULL, 0);
+    wl_svm_fault(&h->k, &h->drv[0], &r);
+    assert_true(r.passed);
+    unsigned n = accel_fault_rtts(h->acc[0].dev, s, 64);
+    assert_int_equal(n, 16);           /* 16 pages faulted in; the wild store was refused */
+    for (unsigned i = 0; i < n; i++)
+        assert_true(s[i] > 0 && s[i] < 60000000000ULL);
+    assert_int_equal(accel_fault_rtts(h->acc[0].dev, s, 64), 0);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_exit_with_requests_in_flight),
         cmocka_unit_test(test_bad_batches),
+        cmocka_unit_test(test_fault_rtt_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
