@@ -209,6 +209,30 @@ static void test_page_requests(void **state)
     assert_int_equal(f->units[0].prq_handled, 6);
 }
 
+/* Overflow (§6.3, os-driver §2.5): with the queue full the unit sets PRO
+ * and answers further requests itself; the handler serves what was queued,
+ * and clears PRO once the queue is empty. */
+static void test_page_request_overflow(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(os_iommu_attach(&f->units[0], DEV, true, true, true, 0), 0);
+    assert_int_equal(os_iommu_set_pasid_fl(&f->units[0], DEV, PASID, f->mm.root, 4, false), 0);
+    assert_int_equal(os_iommu_enable_translation(&f->units[0]), 0);
+    unsigned slots = f->units[0].prq_bytes / 32;          /* 2048; one stays empty */
+    for (unsigned i = 0; i < slots + 3; i++)
+        prq(f, 0x400000 + 4096ULL * (i % 64), true, false, true, (uint16_t)(i & 0x1FF));
+    assert_int_equal(reg(f, 0, REG_OFF_PRS, 4) & 2, 2);   /* PRO */
+    assert_int_equal(f->nresp, 4);                        /* 4 dropped, answered by the unit */
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(f->resp[i].rc, VTD_PRG_SUCCESS);
+    plat_deliver(&f->p);
+    assert_int_equal(f->units[0].prq_handled, slots - 1);
+    assert_int_equal(reg(f, 0, REG_OFF_PRS, 4), 0);       /* PPR and PRO cleared */
+    assert_int_equal(reg(f, 0, REG_OFF_PQH, 8), reg(f, 0, REG_OFF_PQT, 8));
+    prq(f, 0x500000, true, false, true, 1);                /* accepted again */
+    assert_int_equal(reg(f, 0, REG_OFF_PRS, 4) & 1, 1);
+}
+
 /* A bad descriptor (IQE) is skipped and reported; the queue keeps working.
  * A device that never completes its device-TLB invalidation gives ITE
  * (-ETIMEDOUT); later submissions work. */
@@ -327,7 +351,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_boot_state), T(test_attach_bind_translate), T(test_fault_handler),
-        T(test_page_requests), T(test_qi_error_recovery), T(test_unbind),
+        T(test_page_requests), T(test_page_request_overflow), T(test_qi_error_recovery),
+        T(test_unbind),
         cmocka_unit_test(test_legacy_unit), cmocka_unit_test(test_dmar_tables),
         cmocka_unit_test(test_klog_format),
     };
