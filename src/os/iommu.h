@@ -43,9 +43,15 @@ struct os_page_req {
 };
 
 struct os_iommu;
-/* Resolves a page request (fault the page in); 0 success, else the request
- * is answered Invalid Request. Runs in the page-request interrupt. */
+/* Resolves a page request (fault the page in); 0 success, OS_IOPF_DEFERRED
+ * when the answer will come later through os_iommu_page_response (a
+ * request forwarded to a guest), else it is answered Invalid Request. Runs
+ * in the page-request interrupt. */
 typedef int (*os_iopf_fn)(void *arg, struct os_iommu *iommu, const struct os_page_req *pr);
+#define OS_IOPF_DEFERRED 1
+#define OS_IOPF_NOT_MINE 2   /* a router's answer: let the next handler decide */
+/* Sees every non-recoverable fault the handler reads (after logging). */
+typedef void (*os_fault_fn)(void *arg, struct os_iommu *iommu, const struct os_fault *f);
 
 struct os_iommu {
     struct os_kernel *k;
@@ -75,6 +81,10 @@ struct os_iommu {
     } prq_group[16];              /* groups whose last request has not come yet */
     os_iopf_fn iopf;
     void *iopf_arg;
+    os_fault_fn fault_notify;
+    void *fault_arg;
+    os_lock_t did_lock;
+    uint8_t did_used[8192];       /* bitmap of 65536 domain ids; 0 and 1 reserved */
     /* faults */
     struct os_fault fault[OS_FAULT_LOG];
     unsigned nfault;              /* total read; fault[] keeps the last OS_FAULT_LOG */
@@ -107,6 +117,25 @@ int os_iommu_clear_pasid(struct os_iommu *m, uint16_t bdf, uint32_t pasid);
  * PASID IOTLB page-selective + PASID device TLB (os-driver §2.4). */
 int os_iommu_flush_pasid_range(struct os_iommu *m, uint16_t bdf, uint32_t pasid,
                                uint64_t addr, uint64_t pages);
+
+/* Answers a deferred page request (page group response, §6.5). */
+int os_iommu_page_response(struct os_iommu *m, const struct os_page_req *pr, unsigned rc);
+
+/* Domain ids (§1.3: 0 reserved for caching mode, 1 for first-level and
+ * pass-through entries): a free one >= 2, or 0 when none is left. */
+uint16_t os_iommu_did_alloc(struct os_iommu *m);
+void os_iommu_did_free(struct os_iommu *m, uint16_t did);
+/* Writes a raw PASID-table entry for an attached device (nested and
+ * second-level entries built by iommufd) and flushes as caching mode
+ * requires; 0 or -errno. */
+int os_iommu_set_pasid_raw(struct os_iommu *m, uint16_t bdf, uint32_t pasid, const uint64_t *pte);
+
+/* Second-level page tables of the host kernel (§3.2): map/unmap 4 KiB
+ * pages; *root allocated on first use. 0 or -errno. */
+int os_sl_map(struct os_kernel *k, uint64_t *root, unsigned levels, uint64_t iova, uint64_t pa,
+              bool write);
+int os_sl_unmap(struct os_kernel *k, uint64_t root, unsigned levels, uint64_t iova);
+void os_sl_free(struct os_kernel *k, uint64_t root, unsigned levels);
 
 /* Queued invalidation: submits n descriptors and a wait descriptor, polls
  * its status (qi_submit_sync). 0, -EINVAL (IQE: the bad descriptor was

@@ -210,3 +210,35 @@ int os_iommu_clear_pasid(struct os_iommu *m, uint16_t bdf, uint32_t pasid)
     }
     return rc;
 }
+
+uint16_t os_iommu_did_alloc(struct os_iommu *m)
+{
+    unsigned n = 1u << (4 + 2 * (unsigned)HW_FV(CAP, ND, m->cap));
+    uint16_t did = 0;
+    os_lock(m->k, &m->did_lock);
+    for (unsigned i = 2; i < n && i < 65536 && !did; i++)
+        if (!(m->did_used[i / 8] & (1u << (i % 8)))) {
+            m->did_used[i / 8] |= (uint8_t)(1u << (i % 8));
+            did = (uint16_t)i;
+        }
+    os_unlock(&m->did_lock);
+    return did;
+}
+
+void os_iommu_did_free(struct os_iommu *m, uint16_t did)
+{
+    os_lock(m->k, &m->did_lock);
+    m->did_used[did / 8] &= (uint8_t)~(1u << (did % 8));
+    os_unlock(&m->did_lock);
+}
+
+int os_iommu_set_pasid_raw(struct os_iommu *m, uint16_t bdf, uint32_t pasid, const uint64_t *pte)
+{
+    struct os_iommu_dev *d = os_iommu_dev(m, bdf);
+    if (!d || !d->pasid || pasid >= OS_PASID_MAX)
+        return -22;
+    os_lock(m->k, &m->ctx_lock);
+    int rc = write_pasid(m, d, pasid, pte);
+    os_unlock(&m->ctx_lock);
+    return rc;
+}

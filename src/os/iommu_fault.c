@@ -58,6 +58,8 @@ void os_iommu_fault_irq(void *arg)
                 .addr = os_iommu_rd(m, off, 8) & ~0xFFFULL };
             os_iommu_wr(m, off + 12, 4, (uint32_t)(HW_FM(FRCD, F) >> 32));
             record(m, &f);
+            if (m->fault_notify)
+                m->fault_notify(m->fault_arg, m, &f);
         }
     }
     uint32_t clear = (uint32_t)(fsts & (HW_FM(FSTS, PFO) | HW_FM(FSTS, ICE)));

@@ -59,7 +59,10 @@ static bool handle_one(struct os_iommu *m, const struct os_page_req *pr, unsigne
     m->prq_handled++;
     if (pr->lpig && !pr->read && !pr->write && !pr->exec)
         return false;                          /* stop marker: no response */
-    bool failed = resolve(m, pr) != 0;
+    int r = resolve(m, pr);
+    if (r == OS_IOPF_DEFERRED)
+        return false;                          /* whoever took it answers */
+    bool failed = r != 0;
     struct os_prq_group *g = group(m, pr, !pr->lpig);
     if (g)
         failed |= g->failed, g->failed = failed;
@@ -71,6 +74,13 @@ static bool handle_one(struct os_iommu *m, const struct os_page_req *pr, unsigne
         m->prq_invalid++;
     *rc = failed ? 1 : 0;                      /* QI_RESP_INVALID / QI_RESP_SUCCESS */
     return true;
+}
+
+int os_iommu_page_response(struct os_iommu *m, const struct os_page_req *pr, unsigned rc)
+{
+    uint64_t d[1][4] = { { 0 } };
+    os_qi_pgresp(d[0], pr, rc);
+    return os_qi_submit(m, d, 1);
 }
 
 void os_iommu_prq_irq(void *arg)

@@ -93,6 +93,12 @@ int os_sva_unbind(struct os_svm *s, uint16_t bdf, struct os_mm *mm)
 static int svm_iopf(void *arg, struct os_iommu *m, const struct os_page_req *pr)
 {
     struct os_svm *s = arg;
+    os_iopf_fn router = __atomic_load_n(&s->router, __ATOMIC_ACQUIRE);
+    if (router) {
+        int r = router(s->router_arg, m, pr);
+        if (r != OS_IOPF_NOT_MINE)
+            return r;
+    }
     struct os_mm *mm = mm_for_pasid(s, pr->pasid);
     bool bound = mm && os_mm_is_bound(mm, m, pr->sid);
     unsigned access = (pr->write ? OS_PROT_WRITE : 0) | (pr->read ? OS_PROT_READ : 0) |

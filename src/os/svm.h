@@ -17,6 +17,10 @@ struct os_svm {
     struct { uint32_t pasid; struct os_mm *mm; unsigned users; } mm_of[OS_SVM_BINDS];
     uint32_t next_pasid;
     uint64_t faults_served, faults_refused;
+    /* Consulted first for every page request (iommufd: PASIDs a guest owns
+     * go to its fault queue): OS_IOPF_NOT_MINE passes it on to SVA. */
+    os_iopf_fn router;
+    void *router_arg;
 };
 
 /* Takes over the units' page-request callbacks. */
