@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/trace.h"
 #include "dev/accel_internal.h"
 
 int accel_atc_init(struct accel_atc *a, unsigned n)
@@ -198,6 +199,8 @@ enum vtd_ats_inv_status accel_ats_invalidate(void *opaque, uint16_t sid, bool pv
                                              bool global, uint64_t addr, uint64_t size)
 {
     struct accel *d = opaque;
+    trace(dev_atc_inv, "sid=%#x pasid=%s%#x global=%d addr=%#llx size=%#llx", sid, pv ? "" : "-",
+          pasid, global, (unsigned long long)addr, (unsigned long long)size);
     (void)sid;
     uint64_t last = size && addr + (size - 1) >= addr ? addr + (size - 1) : UINT64_MAX;
     struct who w = { .pv = pv, .pasid = pv ? pasid : 0, .any_pasid = pv && global };
@@ -223,6 +226,9 @@ static enum accel_acc atc_fill(struct accel *d, const struct accel_xid *x, uint6
     INC(&d->st.ats_requests, 1);
     INC(&d->st.atc_misses, 1);
     vtd_ats_translate(d->cfg.iommu, &req, &c);
+    trace(dev_ats_miss, "sid=%#x pasid=%s%#x va=%#llx -> status %d pa=%#llx perm=%u", d->cfg.sid,
+          req.pasid_present ? "" : "-", req.pasid, (unsigned long long)req.addr, c.status,
+          (unsigned long long)c.addr, c.perm);
     if (c.status == VTD_ATS_UNSUPPORTED)
         return ACC_UNSUPPORTED;
     if (c.status == VTD_ATS_NO_ACCESS)

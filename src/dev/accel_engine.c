@@ -6,6 +6,7 @@
  * page-response time-out as deadline. Lock order: accel_internal.h. */
 #include <sched.h>
 
+#include "lib/trace.h"
 #include "dev/accel_internal.h"
 
 /* How long the idle engine polls d->kick before sleeping on d->work: the
@@ -56,6 +57,8 @@ static void finish(struct accel *d, unsigned i, uint8_t state, uint8_t err, uint
     uint32_t data;
     c->state = state, c->err = err;
     c->slot_wait = false;
+    trace(dev_batch_end, "sid=%#x ctx=%u state=%u err=%u va=%#llx", d->cfg.sid, i, state, err,
+          (unsigned long long)va);
     if (state == ACCEL_ST_ERROR)
         c->error_va = va;
     if (state == ACCEL_ST_DONE)

@@ -3,6 +3,7 @@
  * half. Anything else (sizes other than 4 and 8, misaligned accesses,
  * offsets without a register, an 8-byte access to a 32-bit register) is
  * ignored and reads 0: a guest can program nothing that hurts the model. */
+#include "lib/trace.h"
 #include "dev/accel_internal.h"
 
 #define CTX_END (ACCEL_CTX_BASE + ACCEL_CTX_STRIDE * ACCEL_NCTX)
@@ -118,6 +119,8 @@ static void ctx_reg(struct accel *d, unsigned i, unsigned off, unsigned len, uin
             *v = c->pasid;
         break;
     case ACCEL_CTX_DOORBELL:
+        trace(dev_doorbell, "sid=%#x ctx=%u batch=%#llx", d->cfg.sid, i,
+              (unsigned long long)c->batch);
         if (is_write)
             a->msi = accel_doorbell_locked(d, i, &a->addr, &a->data);
         break;

@@ -9,6 +9,7 @@
  * out round robin, so a late response cannot be taken for the answer to a
  * newer request unless software answers several hundred requests later
  * than the time-out. */
+#include "lib/trace.h"
 #include "dev/accel_internal.h"
 
 static void prg_release(struct accel *d, struct accel_prg *p)
@@ -26,6 +27,7 @@ static void prg_release(struct accel *d, struct accel_prg *p)
 void accel_page_response(void *opaque, const struct vtd_page_resp *r)
 {
     struct accel *d = opaque;
+    trace(dev_page_response, "sid=%#x prgi=%u rc=%u", d->cfg.sid, r->prgi, r->rc);
     pthread_mutex_lock(&d->lock);
     struct accel_prg *p = r->prgi < ACCEL_PRGI_N ? &d->pri.slot[r->prgi] : NULL;
     bool match = p && (p->state == PRG_WAITING || p->state == PRG_ABANDONED) &&
@@ -139,5 +141,8 @@ void accel_send_page_request(struct accel *d, const struct accel_xid *x, int prg
                                .read = true, .write = write, .priv = x->priv, .lpig = true,
                                .prgi = (uint16_t)prgi };
     INC(&d->st.page_requests, 1);
+    trace(dev_page_request, "sid=%#x pasid=%s%#x va=%#llx %s prgi=%d", d->cfg.sid,
+          x->pv ? "" : "-", x->pv ? x->pasid : 0, (unsigned long long)va, write ? "write" : "read",
+          prgi);
     vtd_page_request(d->cfg.iommu, &pr);
 }

@@ -23,6 +23,12 @@
     TP(vtd_qi_devtlb,      "device-TLB invalidation request sent to a device") \
     TP(vtd_prq,            "page request queued, dropped or answered by the unit") \
     TP(vtd_prg_resp,       "page group response delivered to a device") \
-    TP(vtd_ats,            "ATS translation request and completion")
+    TP(vtd_ats,            "ATS translation request and completion") \
+    TP(dev_doorbell,       "accelerator: doorbell rung for a context (batch address)") \
+    TP(dev_batch_end,      "accelerator: a context's batch ended (state, error, address)") \
+    TP(dev_ats_miss,       "accelerator: device-TLB miss, ATS translation request outcome") \
+    TP(dev_page_request,   "accelerator: PRI page request sent") \
+    TP(dev_page_response,  "accelerator: page group response received") \
+    TP(dev_atc_inv,        "accelerator: device-TLB invalidation received")
 
 #endif
