@@ -59,7 +59,7 @@ static int flush_pasid(struct os_iommu *m, uint16_t did, uint32_t pasid, bool al
 }
 
 static int write_pasid(struct os_iommu *m, struct os_iommu_dev *d, uint32_t pasid,
-                       const uint64_t *pte)
+                       const uint64_t *pte, bool always_flush)
 {
     uint64_t pa = pasid_entry_addr(m, d, pasid);
     if (pa == OS_NO_PAGE)
@@ -67,7 +67,7 @@ static int write_pasid(struct os_iommu *m, struct os_iommu_dev *d, uint32_t pasi
     /* Qwords 1.. first, present bit last, as a live entry must be written. */
     m->k->ops.phys_write(m->k->ops.ctx, pa + 8, pte + 1, 56);
     os_wr64(m->k, pa, pte[0]);
-    return flush_pasid(m, (uint16_t)HW_GET(PASID_PTE, DID, pte), pasid, false);
+    return flush_pasid(m, (uint16_t)HW_GET(PASID_PTE, DID, pte), pasid, always_flush);
 }
 
 static int attach_sm(struct os_iommu *m, struct os_iommu_dev *d, uint64_t ce)
@@ -79,7 +79,7 @@ static int attach_sm(struct os_iommu *m, struct os_iommu_dev *d, uint64_t ce)
     uint64_t pte[8] = { 0 };   /* RID_PASID: pass-through (identity, like iommu=pt) */
     HW_SET(PASID_PTE, P, pte, 1), HW_SET(PASID_PTE, PGTT, pte, 4);
     HW_SET(PASID_PTE, DID, pte, OS_FLPT_DID), HW_SET(PASID_PTE, AW, pte, 2);
-    int rc = write_pasid(m, d, 0, pte);
+    int rc = write_pasid(m, d, 0, pte, false);
     if (rc)
         return rc;
     uint64_t c[4] = { 0 };
@@ -148,7 +148,7 @@ int os_iommu_set_pasid_fl(struct os_iommu *m, uint16_t bdf, uint32_t pasid, uint
     HW_SET(PASID_PTE, NXE, pte, 1), HW_SET(PASID_PTE, AW, pte, 2);
     HW_SET(PASID_PTE, PWSNP, pte, HW_FV(ECAP, SMPWCS, m->ecap));
     os_lock(m->k, &m->ctx_lock);
-    int rc = write_pasid(m, d, pasid, pte);
+    int rc = write_pasid(m, d, pasid, pte, false);
     os_unlock(&m->ctx_lock);
     return rc;
 }
@@ -182,12 +182,17 @@ int os_iommu_clear_pasid(struct os_iommu *m, uint16_t bdf, uint32_t pasid)
     if (!d || !pasid || pasid >= OS_PASID_MAX)
         return -22;
     os_lock(m->k, &m->ctx_lock);
-    uint64_t pa = pasid_entry_addr(m, d, pasid);
-    uint64_t pte0 = pa == OS_NO_PAGE ? 0 : os_rd64(m->k, pa);
-    if (pa != OS_NO_PAGE)
+    uint64_t pa = pasid_entry_addr(m, d, pasid), pte0 = 0, pte1 = 0;
+    if (pa != OS_NO_PAGE) {
+        pte0 = os_rd64(m->k, pa), pte1 = os_rd64(m->k, pa + 8);
         os_wr64(m->k, pa, pte0 & ~HW_FM(PASID_PTE, P));
+    }
     os_unlock(&m->ctx_lock);
-    uint16_t did = OS_FLPT_DID;
+    /* Flush with the domain the entry carried: first-level SVA entries use
+     * DID 1, nested and second-level entries their own domain's. */
+    uint16_t did = (uint16_t)HW_FV(PASID_PTE, DID, pte1);
+    if (!(pte0 & HW_FM(PASID_PTE, P)) || !did)
+        did = OS_FLPT_DID;
     uint64_t q[4][4] = { { 0 } };
     os_qi_pc(q[0], 1, did, pasid);
     os_qi_piotlb(q[1], 2, did, pasid, 0, 0, false);
@@ -238,7 +243,7 @@ int os_iommu_set_pasid_raw(struct os_iommu *m, uint16_t bdf, uint32_t pasid, con
     if (!d || !d->pasid || pasid >= OS_PASID_MAX)
         return -22;
     os_lock(m->k, &m->ctx_lock);
-    int rc = write_pasid(m, d, pasid, pte);
+    int rc = write_pasid(m, d, pasid, pte, true);   /* may replace a present entry */
     os_unlock(&m->ctx_lock);
     return rc;
 }
