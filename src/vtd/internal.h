@@ -13,6 +13,7 @@
 struct vtd_unit {
     struct vtd_config cfg;
     struct mem_arena *mem;
+    struct gpa_map *gpa;           /* virtual unit: structures live in guest memory */
     spinlock_t lock;               /* registers, fault records, caches */
 
     uint64_t reg[REG_COUNT];
@@ -43,6 +44,25 @@ struct vtd_unit {
 /* Fault conditions whose presence suppresses a new fault event (§5.3). */
 #define FSTS_PENDING_MASK (HW_FM(FSTS, PPF) | HW_FM(FSTS, PFO) | HW_FM(FSTS, IQE) | \
                            HW_FM(FSTS, ICE) | HW_FM(FSTS, ITE))
+
+/* The memory the unit's structures, queues and walks use: host memory, or
+ * for a virtual unit the guest's physical space (every access checked). */
+static inline int um_read(struct vtd_unit *u, uint64_t pa, void *b, size_t n)
+{
+    return u->gpa ? gpa_read(u->gpa, pa, b, n) : mem_read(u->mem, pa, b, n);
+}
+static inline int um_write(struct vtd_unit *u, uint64_t pa, const void *b, size_t n)
+{
+    return u->gpa ? gpa_write(u->gpa, pa, b, n) : mem_write(u->mem, pa, b, n);
+}
+static inline int um_read64(struct vtd_unit *u, uint64_t pa, uint64_t *v)
+{
+    return u->gpa ? gpa_read64(u->gpa, pa, v) : mem_read64(u->mem, pa, v);
+}
+static inline int um_or64(struct vtd_unit *u, uint64_t pa, uint64_t bits)
+{
+    return u->gpa ? gpa_or64(u->gpa, pa, bits, NULL) : mem_or64(u->mem, pa, bits, NULL);
+}
 
 /* Capability helpers. */
 #define CAP(u, F)  HW_FV(CAP, F, (u)->cfg.cap)

@@ -80,7 +80,7 @@ static int prq_write(struct vtd_unit *u, const struct vtd_page_req *pr, uint64_t
     HW_SET(PAGE_REQ, ADDR, d, pr->addr >> 12);
     if (pr->pdp)
         d[2] = pr->priv_data[0], d[3] = pr->priv_data[1];
-    if (mem_write(u->mem, at, d, sizeof(d))) {
+    if (um_write(u, at, d, sizeof(d))) {
         trace(vtd_prq, "queue entry %#llx outside memory: request refused", (unsigned long long)at);
         return -1;
     }

@@ -158,7 +158,7 @@ static void exec_wait(struct vtd_unit *u, const uint64_t *q)
     if (HW_GET(INV_WAIT, SW, q)) {
         uint64_t addr = HW_RAW(INV_WAIT, STADDR, q);
         uint32_t data = (uint32_t)HW_GET(INV_WAIT, STDATA, q);
-        if (mem_write32(u->mem, addr, data))   /* a write to nowhere is dropped */
+        if (um_write(u, addr, &data, 4))   /* a write to nowhere is dropped */
             trace(vtd_qi_error, "wait status write to %#llx outside memory",
                   (unsigned long long)addr);
     }
@@ -251,7 +251,7 @@ void vtd_qi_process(struct vtd_unit *u)
         err = IQEI_ALIGN;
     for (uint64_t n = 0; !err && head != tail && n < qsize / dsz; n++) {
         uint64_t q[4] = { 0 };
-        if (mem_read(u->mem, base + head, q, dsz)) {
+        if (um_read(u, base + head, q, dsz)) {
             err = IQEI_FETCH;
             break;
         }
@@ -260,6 +260,8 @@ void vtd_qi_process(struct vtd_unit *u)
         if ((err = validate(u, q, dw)))
             break;
         int rc = execute(u, q);
+        if (u->cfg.desc_hook)
+            u->cfg.desc_hook(u->cfg.desc_opaque, u, q);
         head = (head + dsz) % qsize;
         u->reg[REG_IQH] = head;
         if (rc == QI_STOP)

@@ -91,6 +91,22 @@ struct vtd_unit *vtd_unit_create(const struct vtd_config *c, struct mem_arena *m
     return u;
 }
 
+struct vtd_unit *vtd_unit_create_guest(const struct vtd_config *c, struct gpa_map *g)
+{
+    struct vtd_unit *u = vtd_unit_create(c, gpa_map_arena(g));
+    if (u)
+        u->gpa = g;
+    return u;
+}
+
+bool vtd_fault_inject(struct vtd_unit *u, const struct vtd_req *req, uint8_t reason)
+{
+    spin_lock(&u->lock);
+    bool rec = vtd_fault_record(u, req, reason, false);
+    spin_unlock(&u->lock);
+    return rec;
+}
+
 void vtd_unit_destroy(struct vtd_unit *u)
 {
     if (!u)

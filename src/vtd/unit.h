@@ -12,6 +12,7 @@
 /* Interrupt sink: the unit raises its fault, invalidation-completion and
  * page-request events as MSIs (address = UADDR:ADDR, data). */
 typedef void (*vtd_msi_fn)(void *opaque, uint64_t addr, uint32_t data);
+struct vtd_unit;
 
 struct vtd_config {
     uint32_t ver;          /* VER register */
@@ -20,6 +21,13 @@ struct vtd_config {
     uint64_t reg_base;     /* MMIO base of the register page (platform map) */
     vtd_msi_fn msi;        /* may be NULL */
     void *msi_opaque;
+    /* Virtual units: runs for every invalidation descriptor the queue
+     * executes (after the unit's own effect, before the next descriptor),
+     * with the unit's lock held. It may read guest memory and call
+     * vtd_lookup_pasid_entry / vtd_lookup_context, nothing else of this
+     * unit. desc is 4 qwords (QW2/QW3 zero in a 128-bit queue). */
+    void (*desc_hook)(void *opaque, struct vtd_unit *u, const uint64_t *desc);
+    void *desc_opaque;
 };
 
 /* Default: a current server-class scalable-mode unit (every field and why
@@ -32,7 +40,11 @@ void vtd_config_legacy(struct vtd_config *c);
 int vtd_config_check(const struct vtd_config *c, char *why, unsigned why_len);
 
 struct vtd_unit;
+struct gpa_map;
 struct vtd_unit *vtd_unit_create(const struct vtd_config *c, struct mem_arena *mem);
+/* A unit whose structures, queues and walks live in a guest's physical
+ * space: the register-level model of a virtual IOMMU. */
+struct vtd_unit *vtd_unit_create_guest(const struct vtd_config *c, struct gpa_map *g);
 void vtd_unit_destroy(struct vtd_unit *u);
 const struct vtd_config *vtd_unit_config(const struct vtd_unit *u);
 
@@ -175,5 +187,17 @@ void vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *pr);
 
 /* An ATS Invalidate Completion the unit did not ask for (§4.9): ICE. */
 void vtd_ats_unexpected_completion(struct vtd_unit *u, uint16_t sid);
+
+/* ---- virtual units: reading and reporting on the guest's behalf ----------- */
+
+/* Reads the scalable-mode structures for (sid, pasid) as the unit would
+ * (root, context, PASID directory and table, every check), without the
+ * caches: 0 with the 8-qword PASID entry in pte, or the fault reason.
+ * Callable from desc_hook (no lock taken). */
+uint8_t vtd_lookup_pasid_entry(struct vtd_unit *u, uint16_t sid, uint32_t pasid, uint64_t *pte);
+/* Records a non-recoverable fault as if the unit had met it (fault
+ * recording registers, fault event); false when no record was written
+ * (PFO). For faults a host reports on a guest's behalf. */
+bool vtd_fault_inject(struct vtd_unit *u, const struct vtd_req *req, uint8_t reason);
 
 #endif

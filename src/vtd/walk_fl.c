@@ -67,7 +67,7 @@ static uint8_t fl_walk_tables(struct vtd_unit *u, const struct fl_params *p, uin
             return f;
         path->table[n] = table;
         path->ea[n] = hpa + 8 * ((va >> (12 + 9 * (level - 1))) & 0x1FF);
-        if (mem_read64(u->mem, path->ea[n], &e))
+        if (um_read64(u, path->ea[n], &e))
             return top ? VTD_FR_FL_ROOT_READ_ERR : VTD_FR_FL_READ_ERR;
         trace_struct(vtd_walk_fl, HWS_FL_PTE, &e, "L%u @%#llx", level,
                      (unsigned long long)path->ea[n]);
@@ -126,7 +126,7 @@ void fl_commit(struct vtd_unit *u, const struct fl_params *p, const struct fl_pa
             continue;
         if (p->nest && p->nest->slade)
             sl_walk(u, p->nest, path->table[i], ACC_W, &w, true);
-        mem_or64(u->mem, path->ea[i], path->want[i], NULL);
+        um_or64(u, path->ea[i], path->want[i]);
     }
 }
 

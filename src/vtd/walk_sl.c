@@ -57,7 +57,7 @@ static void sl_set_ad(struct vtd_unit *u, const uint64_t *ea, unsigned n, bool w
 {
     for (unsigned i = 0; i < n; i++) {
         uint64_t bits = HW_FM(SL_PTE, A) | (write && i == n - 1 ? HW_FM(SL_PTE, D) : 0);
-        mem_or64(u->mem, ea[i], bits, NULL);
+        um_or64(u, ea[i], bits);
     }
 }
 
@@ -82,7 +82,7 @@ uint8_t sl_walk(struct vtd_unit *u, const struct sl_params *p, uint64_t in, unsi
     for (unsigned level = p->levels, n = 0; level >= 1; level--, n++) {
         uint64_t e;
         ea[n] = table + 8 * ((in >> (12 + 9 * (level - 1))) & 0x1FF);
-        if (mem_read64(u->mem, ea[n], &e))
+        if (um_read64(u, ea[n], &e))
             return level == p->levels ? p->codes->root_err : p->codes->read_err;
         ent[n] = e;
         trace_struct(vtd_walk_sl, HWS_SL_PTE, &e, "L%u @%#llx", level, (unsigned long long)ea[n]);

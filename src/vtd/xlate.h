@@ -27,6 +27,9 @@ uint8_t xl_sm_context(struct vtd_unit *u, const struct vtd_req *req, struct xl *
  * its FPD bit (also when the entry is not present). */
 uint8_t xl_sm_ctx_entry(struct vtd_unit *u, uint16_t sid, const struct ctx_cache_entry **ce,
                         bool *fpd);
+/* Reads and checks the scalable root and context entry of sid from memory
+ * (no cache); 0 or a fault reason, *fpd the context's FPD. */
+uint8_t sm_fetch_ctx_nocache(struct vtd_unit *u, uint16_t sid, uint64_t *c, bool *fpd);
 /* Scalable-mode request checks and PASID entry, given the context. */
 uint8_t xl_sm_pasid(struct vtd_unit *u, const struct vtd_req *req,
                     const struct ctx_cache_entry *ctx, struct xl *x);

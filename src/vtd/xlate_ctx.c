@@ -34,14 +34,14 @@ static uint8_t legacy_ctx_check(const struct vtd_unit *u, const uint64_t *c)
 static uint8_t legacy_fetch(struct vtd_unit *u, uint16_t sid, uint64_t *c, bool *fpd)
 {
     uint64_t r[2];
-    if (mem_read(u->mem, u->root_table + 16 * (sid >> 8), r, sizeof(r)))
+    if (um_read(u, u->root_table + 16 * (sid >> 8), r, sizeof(r)))
         return VTD_FR_ROOT_READ_ERR;
     trace_struct(vtd_walk_root, HWS_ROOT, r, "bus %u:", sid >> 8);
     if (!HW_GET(ROOT, P, r))
         return VTD_FR_ROOT_NP;
     if ((r[0] & (HW_RSVD(ROOT, 0) | vtd_haw_rsvd(u))) || (r[1] & HW_RSVD(ROOT, 1)))
         return VTD_FR_ROOT_RSVD;
-    if (mem_read(u->mem, HW_RAW(ROOT, CTP, r) + 16 * (sid & 0xFF), c, 16))
+    if (um_read(u, HW_RAW(ROOT, CTP, r) + 16 * (sid & 0xFF), c, 16))
         return VTD_FR_CTX_READ_ERR;
     trace_struct(vtd_walk_ctx, HWS_CTX, c, "sid %#x:", sid);
     *fpd = HW_GET(CTX, FPD, c);   /* honoured even when P=0, as QEMU does (§5.5) */
@@ -101,11 +101,11 @@ static uint8_t sm_ctx_check(const struct vtd_unit *u, const uint64_t *c)
     return 0;
 }
 
-static uint8_t sm_fetch_ctx(struct vtd_unit *u, uint16_t sid, uint64_t *c, bool *fpd)
+uint8_t sm_fetch_ctx_nocache(struct vtd_unit *u, uint16_t sid, uint64_t *c, bool *fpd)
 {
     uint64_t r[2];
     unsigned devfn = sid & 0xFF;
-    if (mem_read(u->mem, u->root_table + 16 * (sid >> 8), r, sizeof(r)))
+    if (um_read(u, u->root_table + 16 * (sid >> 8), r, sizeof(r)))
         return VTD_FR_SM_ROOT_READ_ERR;
     trace_struct(vtd_walk_root, HWS_SM_ROOT, r, "bus %u:", sid >> 8);
     bool upper = devfn >= 128;
@@ -116,7 +116,7 @@ static uint8_t sm_fetch_ctx(struct vtd_unit *u, uint16_t sid, uint64_t *c, bool 
     if (half & ((upper ? HW_RSVD(SM_ROOT, 1) : HW_RSVD(SM_ROOT, 0)) | vtd_haw_rsvd(u)))
         return VTD_FR_SM_ROOT_RSVD;
     uint64_t ctp = half & BITS_MASK(63, 12);
-    if (mem_read(u->mem, ctp + 32 * (devfn & 0x7F), c, 32))
+    if (um_read(u, ctp + 32 * (devfn & 0x7F), c, 32))
         return VTD_FR_SM_CTX_READ_ERR;
     trace_struct(vtd_walk_ctx, HWS_SM_CTX, c, "sid %#x:", sid);
     *fpd = HW_GET(SM_CTX, FPD, c);
@@ -147,7 +147,7 @@ uint8_t xl_sm_ctx_entry(struct vtd_unit *u, uint16_t sid, const struct ctx_cache
         uint64_t c[4];
         struct ctx_cache_entry ne;
         u->stats.ctx_misses++;
-        uint8_t f = sm_fetch_ctx(u, sid, c, fpd);
+        uint8_t f = sm_fetch_ctx_nocache(u, sid, c, fpd);
         if (f)
             return f;
         sm_decode(sid, c, &ne);

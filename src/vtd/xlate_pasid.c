@@ -51,7 +51,7 @@ static uint8_t pasid_fetch(struct vtd_unit *u, uint64_t dir, uint32_t pasid, uin
                            bool *dir_fpd)
 {
     uint64_t d;
-    if (mem_read64(u->mem, dir + 8 * (pasid >> 6), &d))
+    if (um_read64(u, dir + 8 * (pasid >> 6), &d))
         return VTD_FR_SM_PDIR_READ_ERR;
     trace_struct(vtd_walk_pasid, HWS_PASID_DIR, &d, "dir[%u]:", pasid >> 6);
     *dir_fpd = HW_FV(PASID_DIR, FPD, d);
@@ -59,7 +59,7 @@ static uint8_t pasid_fetch(struct vtd_unit *u, uint64_t dir, uint32_t pasid, uin
         return VTD_FR_SM_PDIR_NP;
     if (d & (HW_RSVD(PASID_DIR, 0) | vtd_haw_rsvd(u)))
         return VTD_FR_SM_PDIR_RSVD;
-    if (mem_read(u->mem, (d & HW_FM(PASID_DIR, SMPTBLPTR)) + 64 * (pasid & 0x3F), p, 64))
+    if (um_read(u, (d & HW_FM(PASID_DIR, SMPTBLPTR)) + 64 * (pasid & 0x3F), p, 64))
         return VTD_FR_SM_PTE_READ_ERR;
     trace_struct(vtd_walk_pasid, HWS_PASID_PTE, p, "pasid %#x:", pasid);
     return pasid_pte_check(u, p);
@@ -140,4 +140,21 @@ uint8_t xl_sm_pasid(struct vtd_unit *u, const struct vtd_req *req,
     x->sl = &pe->sl;
     x->fl = &pe->fl;
     return 0;
+}
+
+/* Uncached read of the structures for (sid, pasid), for virtual units. */
+uint8_t vtd_lookup_pasid_entry(struct vtd_unit *u, uint16_t sid, uint32_t pasid, uint64_t *pte)
+{
+    uint64_t c[4];
+    bool fpd = false;
+    if (u->ttm != 1)
+        return VTD_FR_SM_RTADDR_INVALID;
+    uint8_t f = sm_fetch_ctx_nocache(u, sid, c, &fpd);
+    if (f)
+        return f;
+    if ((pasid >> 6) >> (HW_GET(SM_CTX, PDTS, c) + 7) || (pasid >> (ECAP(u, PSS) + 1)))
+        return VTD_FR_SM_CTX_PDTS;
+    for (unsigned q = 0; q < 8; q++)
+        pte[q] = 0;
+    return pasid_fetch(u, HW_RAW(SM_CTX, PASIDDIRPTR, c), pasid, pte, &fpd);
 }
