@@ -1,0 +1,65 @@
+/* viommu internals: the assigned devices, the shadow bindings and the
+ * outstanding page-request cookies. */
+#ifndef VSVM_VIOMMU_INTERNAL_H
+#define VSVM_VIOMMU_INTERNAL_H
+
+#include <pthread.h>
+
+#include "viommu/viommu.h"
+#include "vmm/host.h"
+
+#define VIOMMU_MAX_DEVS     16
+#define VIOMMU_MAX_BINDS    256
+#define VIOMMU_MAX_PENDING  IOMMUFD_FAULT_DEPTH   /* iommufd bounds the unanswered ones */
+
+struct viommu_dev {
+    bool used;
+    uint16_t vbdf, host_bdf;
+    uint32_t dev_id;
+    unsigned hunit;            /* host unit behind the device */
+};
+
+/* One guest PASID entry shadowed as a host nested domain (§2.10 PGTT=1). */
+struct viommu_bind {
+    bool used;
+    unsigned dev;              /* index in v->dev */
+    uint32_t pasid;
+    uint16_t did;              /* the guest's DID: the key of its invalidations */
+    uint32_t hwpt;             /* nested domain attached at (dev, pasid) */
+    struct iommu_hwpt_vtd_s1 s1;
+};
+
+/* A host page request the guest has to answer (the last of its group). */
+struct viommu_pending {
+    bool used;
+    uint16_t vbdf;
+    uint32_t pasid;
+    uint16_t prgi;
+    uint32_t cookie;
+};
+
+struct viommu {
+    struct viommu_config cfg;
+    struct vtd_unit *vu;
+    pthread_mutex_t lock;      /* everything below */
+    uint32_t parent[HOST_MAX_UNITS];   /* nest parent per host unit, 0 = none */
+    struct viommu_dev dev[VIOMMU_MAX_DEVS];
+    struct viommu_bind bind[VIOMMU_MAX_BINDS];
+    struct viommu_pending pending[VIOMMU_MAX_PENDING];
+    struct viommu_stats stats;
+};
+
+/* shadow.c: the descriptor hook and the device-TLB path (unit lock held). */
+void viommu_desc_hook(void *opaque, struct vtd_unit *u, const uint64_t *desc);
+enum vtd_ats_inv_status viommu_ats_invalidate(void *opaque, uint16_t sid, bool pasid_valid,
+                                              uint32_t pasid, bool global, uint64_t addr,
+                                              uint64_t size);
+/* Detaches and frees one binding (v->lock held). */
+void viommu_unbind(struct viommu *v, struct viommu_bind *b);
+int viommu_dev_find(const struct viommu *v, uint16_t vbdf);
+
+/* prq.c */
+void viommu_page_response(void *opaque, const struct vtd_page_resp *r);
+void viommu_pending_flush(struct viommu *v);
+
+#endif

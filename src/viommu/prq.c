@@ -1,0 +1,133 @@
+/* Page requests and faults from the host into the guest (vtd-reference
+ * §6, §7): host page faults of the guest's devices become page request
+ * descriptors in the guest's page request queue; the guest's page group
+ * responses (§4.8 type 9, or the unit's own answer on overflow, §6.4) are
+ * answered back to the host; host non-recoverable faults on first-level
+ * translation become guest fault records. A viommu only ever reads its
+ * own iommufd, so it never sees another guest's events. */
+#include "viommu/internal.h"
+
+static int dev_by_id(const struct viommu *v, uint32_t dev_id)
+{
+    for (unsigned i = 0; i < VIOMMU_MAX_DEVS; i++)
+        if (v->dev[i].used && v->dev[i].dev_id == dev_id)
+            return (int)i;
+    return -1;
+}
+
+/* Remembers the cookie of a group's last request (v->lock held). */
+static bool pending_add(struct viommu *v, uint16_t vbdf, const struct iommu_hwpt_pgfault *f)
+{
+    for (unsigned i = 0; i < VIOMMU_MAX_PENDING; i++) {
+        struct viommu_pending *p = &v->pending[i];
+        if (!p->used) {
+            *p = (struct viommu_pending){ .used = true, .vbdf = vbdf, .pasid = f->pasid,
+                                          .prgi = (uint16_t)f->grpid, .cookie = f->cookie };
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One host page request: injected with the virtual BDF and the guest PASID
+ * (guest PASIDs are the host PASIDs of the device). A request without
+ * PASID, or of no device of ours, never reaches the guest: answered
+ * Invalid when the device waits for an answer. */
+static void inject_fault(struct viommu *v, const struct iommu_hwpt_pgfault *f)
+{
+    bool last = f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+    pthread_mutex_lock(&v->lock);
+    int di = dev_by_id(v, f->dev_id);
+    bool ok = di >= 0 && (f->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID);
+    uint16_t vbdf = ok ? v->dev[di].vbdf : 0;
+    if (ok && last)
+        ok = pending_add(v, vbdf, f);   /* before injecting: the answer may be immediate */
+    if (ok)
+        v->stats.page_requests++;
+    else
+        v->stats.dropped_requests++;
+    pthread_mutex_unlock(&v->lock);
+    if (!ok) {
+        if (last)
+            iommufd_fault_respond(v->cfg.ifd, f->cookie, IOMMUFD_PAGE_RESP_INVALID);
+        return;
+    }
+    struct vtd_page_req pr = {
+        .sid = vbdf, .pasid_present = true, .pasid = f->pasid, .addr = f->addr & ~0xFFFULL,
+        .read = f->perm & IOMMU_PGFAULT_PERM_READ, .write = f->perm & IOMMU_PGFAULT_PERM_WRITE,
+        .exec = f->perm & IOMMU_PGFAULT_PERM_EXEC, .priv = f->perm & IOMMU_PGFAULT_PERM_PRIV,
+        .lpig = last, .prgi = (uint16_t)(f->grpid & 0x1FF) };
+    vtd_page_request(v->vu, &pr);
+}
+
+/* A page group response from the guest (or from the unit itself): answers
+ * the host request of the same (vBDF, PASID, PRGI). Response Failure has
+ * no iommufd code; it is answered Invalid. Unknown groups are ignored, as
+ * a device ignores a response it did not ask for. Unit lock held. */
+void viommu_page_response(void *opaque, const struct vtd_page_resp *r)
+{
+    struct viommu *v = opaque;
+    uint32_t cookie = 0;
+    bool found = false;
+    pthread_mutex_lock(&v->lock);
+    for (unsigned i = 0; i < VIOMMU_MAX_PENDING && r->pasid_present && !found; i++) {
+        struct viommu_pending *p = &v->pending[i];
+        if (p->used && p->vbdf == r->sid && p->pasid == r->pasid && p->prgi == r->prgi) {
+            cookie = p->cookie, found = true;
+            p->used = false;
+            v->stats.page_responses++;
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    if (found)
+        iommufd_fault_respond(v->cfg.ifd, cookie, r->rc == VTD_PRG_SUCCESS
+                                                      ? IOMMUFD_PAGE_RESP_SUCCESS
+                                                      : IOMMUFD_PAGE_RESP_INVALID);
+}
+
+/* Answers every outstanding request Invalid (v->lock held; teardown). */
+void viommu_pending_flush(struct viommu *v)
+{
+    for (unsigned i = 0; i < VIOMMU_MAX_PENDING; i++)
+        if (v->pending[i].used) {
+            iommufd_fault_respond(v->cfg.ifd, v->pending[i].cookie, IOMMUFD_PAGE_RESP_INVALID);
+            v->pending[i].used = false;
+        }
+}
+
+/* A host non-recoverable fault on guest-owned translation (§7): recorded
+ * in the guest's fault recording registers with the virtual BDF. */
+static void inject_event(struct viommu *v, const struct iommufd_event *e)
+{
+    pthread_mutex_lock(&v->lock);
+    int di = dev_by_id(v, e->dev_id);
+    uint16_t vbdf = di >= 0 ? v->dev[di].vbdf : 0;
+    pthread_mutex_unlock(&v->lock);
+    if (di < 0)
+        return;
+    struct vtd_req req = { .sid = vbdf, .pasid_present = true, .pasid = e->pasid,
+                           .addr = e->addr, .write = e->write };
+    if (vtd_fault_inject(v->vu, &req, e->reason)) {
+        pthread_mutex_lock(&v->lock);
+        v->stats.faults_injected++;
+        pthread_mutex_unlock(&v->lock);
+    }
+}
+
+unsigned viommu_poll(struct viommu *v)
+{
+    struct iommu_hwpt_pgfault f[32];
+    struct iommufd_event e[16];
+    unsigned total = 0, n;
+    while ((n = iommufd_fault_read(v->cfg.ifd, f, 32))) {
+        for (unsigned i = 0; i < n; i++)
+            inject_fault(v, &f[i]);
+        total += n;
+    }
+    while ((n = iommufd_event_read(v->cfg.ifd, e, 16))) {
+        for (unsigned i = 0; i < n; i++)
+            inject_event(v, &e[i]);
+        total += n;
+    }
+    return total;
+}

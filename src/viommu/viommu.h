@@ -1,0 +1,89 @@
+/* viommu: a virtual VT-d remapping unit for one guest, backed by iommufd
+ * (ARCHITECTURE.md §2, RFC §3, issue 5 item 2).
+ *
+ * The register page is a VT-d unit model living in the guest's physical
+ * space (vtd_unit_create_guest): registers, the invalidation queue fetched
+ * and validated from guest memory (IQE/IQEI exactly as hardware), fault
+ * recording and the page request queue all have the model's semantics.
+ * The viommu adds what a VMM adds on top:
+ *   - CAP/ECAP derived from the host units (never more than every host unit
+ *     can do), Caching Mode set (§1.3: software invalidates after making
+ *     entries present, which is what lets us shadow);
+ *   - shadowing of guest PASID entries into host nested domains on
+ *     PASID-cache and context-cache invalidations (§4.3, §4.8, §2.10);
+ *   - forwarding of IOTLB / PASID-IOTLB / device-TLB invalidations to the
+ *     nested domains (§4.4, §4.5, §4.8);
+ *   - host page requests injected into the guest's PRQ (§6) and the guest's
+ *     page group responses answered back to the host;
+ *   - host non-recoverable faults on guest-owned first-level translation
+ *     recorded in the guest's fault recording registers (§7).
+ *
+ * Advertised with svm=true (everything ANDed with every host unit):
+ *   CAP: CM, PSI, MAMV, SAGAW/MGAW, FL1GP, FL5LP, ND, DWD/DRD, ZLR.
+ *   ECAP: QI, SMTS, PASID (PSS), FLTS, PRS, PDS, DT, SRS, ERS, EAFS, NWFS,
+ *         C/SMPWCS; never SLTS, NEST, PT, RPS, DIT, IR, VCS, ADMS, SLADS, PMS
+ *         (the guest uses first level for all its DMA).
+ * With svm=false: the same without PRS, PDS and SRS (no page requests).
+ *
+ * Thread safety: every entry point may be called from any thread. Lock
+ * order: virtual unit lock -> viommu lock -> iommufd locks. */
+#ifndef VSVM_VIOMMU_VIOMMU_H
+#define VSVM_VIOMMU_VIOMMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommufd/iommufd.h"
+#include "vtd/unit.h"
+
+struct host;
+struct gpa_map;
+struct viommu;
+
+struct viommu_config {
+    struct host *host;
+    struct iommufd *ifd;          /* one per guest; the caller opens and closes it */
+    struct gpa_map *guest_ram;    /* must outlive the viommu */
+    bool svm;
+    vtd_msi_fn msi;               /* the guest's vMSIs (fault, invalidation, page request) */
+    void *msi_opaque;
+};
+
+/* What the viommu did with guest input (for tests and tracing). */
+struct viommu_stats {
+    uint64_t binds, unbinds;      /* nested domains attached / detached */
+    uint64_t bad_entries;         /* guest PASID entries refused (never host state) */
+    uint64_t host_invalidations;  /* iommufd_hwpt_invalidate calls */
+    uint64_t host_inv_errors;     /* host refused a forwarded invalidation */
+    uint64_t page_requests;       /* injected into the guest PRQ */
+    uint64_t page_responses;      /* answered to the host */
+    uint64_t dropped_requests;    /* faults the guest never sees (answered Invalid) */
+    uint64_t faults_injected;     /* host events recorded in the guest registers */
+};
+
+struct viommu *viommu_create(const struct viommu_config *c);
+/* Detaches and frees every host object of the viommu, answers pending page
+ * requests Invalid and unbinds the devices; the iommufd stays open. */
+void viommu_destroy(struct viommu *v);
+
+uint64_t viommu_mmio_read(struct viommu *v, uint32_t off, unsigned size);
+void viommu_mmio_write(struct viommu *v, uint32_t off, unsigned size, uint64_t val);
+
+/* Assigns host device host_bdf to the guest as vbdf on the virtual unit:
+ * iommufd_bind, the nest parent over guest RAM of its host unit (shared by
+ * the guest's devices behind that unit). 0, -EEXIST (vbdf used), -ENOSPC,
+ * -EOPNOTSUPP (host unit lacks an advertised capability) or iommufd's. */
+int viommu_assign(struct viommu *v, uint16_t vbdf, uint16_t host_bdf);
+
+/* Drains the iommufd fault and event queues into the guest (page requests
+ * into its PRQ, non-recoverable faults into its fault recording registers).
+ * Returns the number of host records consumed. */
+unsigned viommu_poll(struct viommu *v);
+
+/* The register model (for tests and the guest platform). */
+struct vtd_unit *viommu_unit(struct viommu *v);
+void viommu_stats(struct viommu *v, struct viommu_stats *s);
+/* The host nested domain shadowing (vbdf, pasid), 0 when none. */
+uint32_t viommu_shadow_hwpt(struct viommu *v, uint16_t vbdf, uint32_t pasid);
+
+#endif
