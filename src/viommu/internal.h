@@ -8,7 +8,7 @@
 #include "viommu/viommu.h"
 #include "vmm/host.h"
 
-#define VIOMMU_MAX_DEVS     16
+#define VIOMMU_MAX_DEVS     HOST_MAX_ACCELS   /* a host device binds to one iommufd only */
 #define VIOMMU_MAX_BINDS    256
 #define VIOMMU_MAX_PENDING  IOMMUFD_FAULT_DEPTH   /* iommufd bounds the unanswered ones */
 
@@ -42,6 +42,7 @@ struct viommu {
     struct viommu_config cfg;
     struct vtd_unit *vu;
     pthread_mutex_t lock;      /* everything below */
+    uint64_t rtaddr;           /* RTADDR latched by the guest's last SRTP (§1.9) */
     uint32_t parent[HOST_MAX_UNITS];   /* nest parent per host unit, 0 = none */
     struct viommu_dev dev[VIOMMU_MAX_DEVS];
     struct viommu_bind bind[VIOMMU_MAX_BINDS];
@@ -57,6 +58,13 @@ enum vtd_ats_inv_status viommu_ats_invalidate(void *opaque, uint16_t sid, bool p
 /* Detaches and frees one binding (v->lock held). */
 void viommu_unbind(struct viommu *v, struct viommu_bind *b);
 int viommu_dev_find(const struct viommu *v, uint16_t vbdf);
+struct viommu_bind *viommu_bind_find(struct viommu *v, unsigned di, uint32_t pasid);
+/* Re-reads (validated by the unit) and shadows the guest PASID entry. */
+void viommu_shadow_one(struct viommu *v, unsigned di, uint32_t pasid);
+
+/* discover.c: shadows the present guest PASID entries not bound yet, of
+ * every DID or of did (v->lock held, from the descriptor hook). */
+void viommu_discover(struct viommu *v, bool any_did, uint16_t did);
 
 /* prq.c */
 void viommu_page_response(void *opaque, const struct vtd_page_resp *r);

@@ -12,7 +12,7 @@
 #include "lib/hw.h"
 #include "viommu/internal.h"
 
-static struct viommu_bind *bind_find(struct viommu *v, unsigned di, uint32_t pasid)
+struct viommu_bind *viommu_bind_find(struct viommu *v, unsigned di, uint32_t pasid)
 {
     for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++)
         if (v->bind[i].used && v->bind[i].dev == di && v->bind[i].pasid == pasid)
@@ -83,12 +83,12 @@ static bool bind_nested(struct viommu *v, unsigned di, uint32_t pasid, uint16_t 
 
 /* Re-reads the guest PASID entry of (device, pasid) and makes the host
  * follow it: PGTT=1 -> nested domain; anything else -> detached. */
-static void shadow_one(struct viommu *v, unsigned di, uint32_t pasid)
+void viommu_shadow_one(struct viommu *v, unsigned di, uint32_t pasid)
 {
     uint64_t pte[8];
     struct iommu_hwpt_vtd_s1 s1;
     uint8_t f = vtd_lookup_pasid_entry(v->vu, v->dev[di].vbdf, pasid, pte);
-    struct viommu_bind *b = bind_find(v, di, pasid);
+    struct viommu_bind *b = viommu_bind_find(v, di, pasid);
     bool fl = !f && HW_GET(PASID_PTE, PGTT, pte) == 1;
     if (fl && entry_s1(v, pte, &s1)) {
         uint16_t did = (uint16_t)HW_GET(PASID_PTE, DID, pte);
@@ -111,15 +111,14 @@ static void resync_devices(struct viommu *v, bool all, uint16_t sid, uint16_t ma
     for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++) {
         struct viommu_bind *b = &v->bind[i];
         if (b->used && (all || (v->dev[b->dev].vbdf & ~mask) == (sid & ~mask)))
-            shadow_one(v, b->dev, b->pasid);
+            viommu_shadow_one(v, b->dev, b->pasid);
     }
 }
 
 /* PASID-cache invalidation (§4.8): PASID-selective re-reads the named
- * PASID on every assigned device (PASID tables are per device) and the
- * known bindings of it; domain-selective the bindings of the DID (the
- * entries may have moved, so the named DID's current bindings); global all
- * of them. Only PASIDs the viommu knows of are covered by domain/global. */
+ * PASID on every assigned device (PASID tables are per device);
+ * domain-selective the bindings of the DID, global all of them, and both
+ * then discover the present guest entries not bound yet (discover.c). */
 static void pasid_cache(struct viommu *v, const uint64_t *d)
 {
     uint64_t g = HW_GET(INV_PC, G, d);
@@ -128,12 +127,13 @@ static void pasid_cache(struct viommu *v, const uint64_t *d)
         uint32_t pasid = (uint32_t)HW_GET(INV_PC, PASID, d);
         for (unsigned i = 0; i < VIOMMU_MAX_DEVS; i++)
             if (v->dev[i].used)
-                shadow_one(v, i, pasid);
+                viommu_shadow_one(v, i, pasid);
         return;
     }
     for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++)
         if (v->bind[i].used && (g == 3 || v->bind[i].did == did))
-            shadow_one(v, v->bind[i].dev, v->bind[i].pasid);
+            viommu_shadow_one(v, v->bind[i].dev, v->bind[i].pasid);
+    viommu_discover(v, g == 3, did);
 }
 
 /* Context-cache invalidation (§4.3): global and domain re-read every
@@ -236,7 +236,7 @@ uint32_t viommu_shadow_hwpt(struct viommu *v, uint16_t vbdf, uint32_t pasid)
 {
     pthread_mutex_lock(&v->lock);
     int di = viommu_dev_find(v, vbdf);
-    struct viommu_bind *b = di >= 0 ? bind_find(v, (unsigned)di, pasid) : NULL;
+    struct viommu_bind *b = di >= 0 ? viommu_bind_find(v, (unsigned)di, pasid) : NULL;
     uint32_t hw = b ? b->hwpt : 0;
     pthread_mutex_unlock(&v->lock);
     return hw;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/hw.h"
+#include "lib/hw_regs.h"
 #include "viommu/internal.h"
 
 /* Capability bits the virtual unit may advertise, each only when every
@@ -100,9 +101,17 @@ uint64_t viommu_mmio_read(struct viommu *v, uint32_t off, unsigned size)
     return vtd_mmio_read(v->vu, off, size);
 }
 
+/* A GCMD.SRTP write latches RTADDR (§1.9): the viommu keeps the latched
+ * value for PASID discovery (discover.c), read back after the unit did. */
 void viommu_mmio_write(struct viommu *v, uint32_t off, unsigned size, uint64_t val)
 {
     vtd_mmio_write(v->vu, off, size, val);
+    if (off == REG_OFF_GCMD && (val & HW_FM(GCMD, SRTP))) {
+        uint64_t rta = vtd_mmio_read(v->vu, REG_OFF_RTADDR, 8);
+        pthread_mutex_lock(&v->lock);
+        v->rtaddr = rta;
+        pthread_mutex_unlock(&v->lock);
+    }
 }
 
 struct vtd_unit *viommu_unit(struct viommu *v)

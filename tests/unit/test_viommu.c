@@ -198,7 +198,9 @@ static void test_unbind(void **state)
     host_destroy(h);
 }
 
-extern const struct CMUnitTest viommu_bad_tests[4];   /* viommu_bad.c */
+extern const struct CMUnitTest viommu_bad_tests[4];      /* viommu_bad.c */
+extern const struct CMUnitTest viommu_events_tests[3];   /* viommu_events.c */
+extern const struct CMUnitTest viommu_inv_tests[3];      /* viommu_inv.c */
 
 int main(void)
 {
@@ -208,9 +210,13 @@ int main(void)
         cmocka_unit_test(test_page_request_round_trip),
         cmocka_unit_test(test_unmap_invalidate),
         cmocka_unit_test(test_unbind),
-        { 0 }, { 0 }, { 0 }, { 0 },
+        { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 },
     };
     for (unsigned i = 0; i < 4; i++)
         tests[5 + i] = viommu_bad_tests[i];
+    for (unsigned i = 0; i < 3; i++)
+        tests[9 + i] = viommu_events_tests[i];
+    for (unsigned i = 0; i < 3; i++)
+        tests[12 + i] = viommu_inv_tests[i];
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
