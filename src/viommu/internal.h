@@ -48,10 +48,17 @@ struct viommu {
     struct viommu_bind bind[VIOMMU_MAX_BINDS];
     struct viommu_pending pending[VIOMMU_MAX_PENDING];
     struct viommu_stats stats;
+    /* Page-selective invalidations of one (vDID, PASID) waiting to be
+     * forwarded as one range (merging, flushed before any other
+     * descriptor and after every register write). */
+    struct { bool valid, leaf; uint16_t did; uint32_t pasid; uint64_t first, end; } acc;
 };
 
 /* shadow.c: the descriptor hook and the device-TLB path (unit lock held). */
 void viommu_desc_hook(void *opaque, struct vtd_unit *u, const uint64_t *desc);
+void viommu_desc_pre_hook(void *opaque, struct vtd_unit *u, const uint64_t *desc);
+/* Forwards the buffered range, if any (v->lock held). */
+void viommu_acc_flush(struct viommu *v);
 enum vtd_ats_inv_status viommu_ats_invalidate(void *opaque, uint16_t sid, bool pasid_valid,
                                               uint32_t pasid, bool global, uint64_t addr,
                                               uint64_t size);

@@ -183,16 +183,66 @@ static void iotlb(struct viommu *v, const uint64_t *d)
     forward(v, -1, g == 1, did, true, 0, &e);
 }
 
+/* Merging (issue 5, item 2): page-selective invalidations of one (vDID,
+ * PASID) whose ranges touch or overlap accumulate into one range, which
+ * is forwarded before the unit executes any other descriptor (so a wait
+ * completes only after it, §4.7) and after every register write. The
+ * guest's PASID device-TLB invalidation of a range the accumulator holds
+ * joins it: iommufd's invalidation covers the device TLB too. */
+void viommu_acc_flush(struct viommu *v)
+{
+    if (!v->acc.valid)
+        return;
+    struct iommu_hwpt_vtd_s1_invalidate e = {
+        .addr = v->acc.first << 12, .npages = v->acc.end - v->acc.first,
+        .flags = v->acc.leaf ? IOMMU_VTD_INV_FLAGS_LEAF : 0 };
+    v->acc.valid = false;
+    forward(v, -1, false, v->acc.did, false, v->acc.pasid, &e);
+}
+
+static void acc_add(struct viommu *v, uint16_t did, uint32_t pasid, uint64_t first,
+                    uint64_t n, bool leaf)
+{
+    if (v->acc.valid && v->acc.did == did && v->acc.pasid == pasid &&
+        first <= v->acc.end && first + n >= v->acc.first) {
+        v->acc.first = first < v->acc.first ? first : v->acc.first;
+        v->acc.end = first + n > v->acc.end ? first + n : v->acc.end;
+        v->acc.leaf &= leaf;
+        return;
+    }
+    viommu_acc_flush(v);
+    v->acc.valid = true, v->acc.did = did, v->acc.pasid = pasid;
+    v->acc.first = first, v->acc.end = first + n, v->acc.leaf = leaf;
+}
+
 /* PASID-based IOTLB (§4.8): G=2 everything of (vDID, PASID), G=3 2^AM
- * pages at ADDR. */
+ * pages at ADDR (accumulated). */
 static void piotlb(struct viommu *v, const uint64_t *d)
 {
-    struct iommu_hwpt_vtd_s1_invalidate e = inv_all;
-    if (HW_GET(INV_PIOTLB, G, d) == 3)
-        page_entry(HW_GET(INV_PIOTLB, ADDR, d), HW_GET(INV_PIOTLB, AM, d),
-                   HW_GET(INV_PIOTLB, IH, d), &e);
-    forward(v, -1, false, (uint16_t)HW_GET(INV_PIOTLB, DID, d), false,
-            (uint32_t)HW_GET(INV_PIOTLB, PASID, d), &e);
+    uint16_t did = (uint16_t)HW_GET(INV_PIOTLB, DID, d);
+    uint32_t pasid = (uint32_t)HW_GET(INV_PIOTLB, PASID, d);
+    if (HW_GET(INV_PIOTLB, G, d) == 3) {
+        uint64_t am = HW_GET(INV_PIOTLB, AM, d), addr = HW_GET(INV_PIOTLB, ADDR, d);
+        if (am < 52) {
+            acc_add(v, did, pasid, addr & ~((1ULL << am) - 1), 1ULL << am, HW_GET(INV_PIOTLB, IH, d));
+            return;
+        }
+    }
+    forward(v, -1, false, did, false, pasid, &inv_all);
+}
+
+/* Before a descriptor runs: anything but another page-selective PASID
+ * IOTLB or a PASID device-TLB invalidation ends the run. */
+void viommu_desc_pre_hook(void *opaque, struct vtd_unit *u, const uint64_t *desc)
+{
+    struct viommu *v = opaque;
+    (void)u;
+    unsigned t = inv_desc_type(desc);
+    if ((t == INV_TYPE_PIOTLB && HW_GET(INV_PIOTLB, G, desc) == 3) || t == INV_TYPE_PDEVTLB)
+        return;
+    pthread_mutex_lock(&v->lock);
+    viommu_acc_flush(v);
+    pthread_mutex_unlock(&v->lock);
 }
 
 void viommu_desc_hook(void *opaque, struct vtd_unit *u, const uint64_t *desc)
@@ -226,7 +276,11 @@ enum vtd_ats_inv_status viommu_ats_invalidate(void *opaque, uint16_t sid, bool p
         e = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = addr, .npages = size >> 12 };
     pthread_mutex_lock(&v->lock);
     int di = viommu_dev_find(v, sid);
-    if (di >= 0)
+    struct viommu_bind *b = di >= 0 && pasid_valid ? viommu_bind_find(v, (unsigned)di, pasid) : NULL;
+    if (b && size != ~0ULL && v->acc.valid && v->acc.did == b->did && v->acc.pasid == pasid &&
+        addr >> 12 >= v->acc.first && (addr + size) >> 12 <= v->acc.end)
+        ;   /* inside the accumulated range: forwarded with it, device TLB included */
+    else if (di >= 0)
         forward(v, di, true, 0, !pasid_valid, pasid, &e);
     pthread_mutex_unlock(&v->lock);
     return VTD_ATS_INV_DONE;

@@ -63,7 +63,8 @@ struct viommu *viommu_create(const struct viommu_config *c)
     struct vtd_config vc;
     derive_caps(c, &vc);
     vc.msi = c->msi, vc.msi_opaque = c->msi_opaque;
-    vc.desc_hook = viommu_desc_hook, vc.desc_opaque = v;
+    vc.desc_hook = viommu_desc_hook, vc.desc_pre_hook = viommu_desc_pre_hook;
+    vc.desc_opaque = v;
     if (vtd_config_check(&vc, NULL, 0) || !(v->vu = vtd_unit_create_guest(&vc, c->guest_ram))) {
         pthread_mutex_destroy(&v->lock);
         free(v);
@@ -106,6 +107,9 @@ uint64_t viommu_mmio_read(struct viommu *v, uint32_t off, unsigned size)
 void viommu_mmio_write(struct viommu *v, uint32_t off, unsigned size, uint64_t val)
 {
     vtd_mmio_write(v->vu, off, size, val);
+    pthread_mutex_lock(&v->lock);
+    viommu_acc_flush(v);   /* nothing stays buffered past the write that queued it */
+    pthread_mutex_unlock(&v->lock);
     if (off == REG_OFF_GCMD && (val & HW_FM(GCMD, SRTP))) {
         uint64_t rta = vtd_mmio_read(v->vu, REG_OFF_RTADDR, 8);
         pthread_mutex_lock(&v->lock);

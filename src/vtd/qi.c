@@ -259,6 +259,8 @@ void vtd_qi_process(struct vtd_unit *u)
                      (unsigned long long)head);
         if ((err = validate(u, q, dw)))
             break;
+        if (u->cfg.desc_pre_hook)
+            u->cfg.desc_pre_hook(u->cfg.desc_opaque, u, q);
         int rc = execute(u, q);
         if (u->cfg.desc_hook)
             u->cfg.desc_hook(u->cfg.desc_opaque, u, q);

@@ -27,6 +27,10 @@ struct vtd_config {
      * vtd_lookup_pasid_entry / vtd_lookup_context, nothing else of this
      * unit. desc is 4 qwords (QW2/QW3 zero in a 128-bit queue). */
     void (*desc_hook)(void *opaque, struct vtd_unit *u, const uint64_t *desc);
+    /* The same, called before the unit executes a valid descriptor (a
+     * virtual unit completes forwards it buffered before a wait's status
+     * write becomes visible). Shares desc_opaque. May be NULL. */
+    void (*desc_pre_hook)(void *opaque, struct vtd_unit *u, const uint64_t *desc);
     void *desc_opaque;
 };
 

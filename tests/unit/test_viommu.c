@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 #include <errno.h>
 
 #include "lib/hw.h"
@@ -162,11 +163,64 @@ static void test_unmap_invalidate(void **state)
     vg_qi(&g, d, 2);
     assert_true(vg_qi_wait(&g));
     viommu_stats(g.v, &s1);
-    assert_int_equal(s1.host_invalidations - s0.host_invalidations, 2);
+    /* The device-TLB descriptor covers the range the PASID-IOTLB one
+     * queued: merged into one host invalidation (device TLB included). */
+    assert_int_equal(s1.host_invalidations - s0.host_invalidations, 1);
     assert_int_equal(s1.host_inv_errors, 0);
     assert_int_equal(vg_store(&g, VG_DATA_VA, 3), ACCEL_ST_DONE);
     assert_int_equal(vg_hpa_read32(&g, b), 3);
     assert_int_equal(vg_hpa_read32(&g, a), 2);
+    vg_fini(&g);
+    host_destroy(h);
+}
+
+/* An unmap storm (issue 5, item 4): 48 contiguous pages, each a PASID
+ * IOTLB page-selective and a PASID device-TLB descriptor, then a wait, in
+ * one queue write: one host invalidation, and the wait's status is written
+ * only after it; the device reaches none of the old pages. */
+static void test_unmap_storm_merged(void **state)
+{
+    (void)state;
+    enum { N = 48 };
+    struct host *h = vg_host(1);
+    struct vg g;
+    vg_init(&g, h, 0, true);
+    vg_bind(&g, VG_PASID);
+    uint64_t old[N];
+    for (unsigned i = 0; i < N; i++) {
+        old[i] = vg_map(&g, VG_DATA_VA + i * 4096ULL);
+        assert_int_equal(vg_store(&g, VG_DATA_VA + i * 4096ULL, 1), ACCEL_ST_DONE);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        uint64_t va = VG_DATA_VA + i * 4096ULL;
+        assert_int_equal(pt_unmap(&g.pt, va), 0);
+        assert_int_equal(pt_map(&g.pt, va, gpa_page_alloc(g.ram), PT_4K, PTE_RW | PTE_US), 0);
+    }
+    struct viommu_stats s0, s1;
+    viommu_stats(g.v, &s0);
+    uint64_t d[2 * N + 1][4];
+    memset(d, 0, sizeof(d));
+    for (unsigned i = 0; i < N; i++) {
+        uint64_t va = VG_DATA_VA + i * 4096ULL;
+        vg_desc_piotlb(d[2 * i], 3, VG_DID, VG_PASID, va, 0, true);
+        HW_SET(INV_PDEVTLB, TYPE_LO, d[2 * i + 1], INV_TYPE_PDEVTLB);
+        HW_SET(INV_PDEVTLB, SID, d[2 * i + 1], VG_VBDF);
+        HW_SET(INV_PDEVTLB, PASID, d[2 * i + 1], VG_PASID);
+        HW_SET(INV_PDEVTLB, ADDR, d[2 * i + 1], va >> 12);
+    }
+    HW_SET(INV_WAIT, TYPE_LO, d[2 * N], INV_TYPE_WAIT), HW_SET(INV_WAIT, SW, d[2 * N], 1);
+    HW_SET(INV_WAIT, STDATA, d[2 * N], 0x600D), HW_SET(INV_WAIT, STADDR, d[2 * N], VG_STAT >> 2);
+    vg_qi(&g, (const uint64_t (*)[4])d, 2 * N + 1);
+    uint32_t st = 0;
+    assert_int_equal(gpa_read(g.ram, VG_STAT, &st, 4), 0);
+    assert_int_equal(st, 0x600D);
+    viommu_stats(g.v, &s1);
+    assert_int_equal(s1.host_invalidations - s0.host_invalidations, 1);
+    assert_int_equal(s1.host_inv_errors, 0);
+    for (unsigned i = 0; i < N; i++) {
+        assert_int_equal(vg_store(&g, VG_DATA_VA + i * 4096ULL, 2), ACCEL_ST_DONE);
+        assert_int_equal(vg_hpa_read32(&g, old[i]), 1);
+    }
     vg_fini(&g);
     host_destroy(h);
 }
@@ -210,13 +264,14 @@ int main(void)
         cmocka_unit_test(test_page_request_round_trip),
         cmocka_unit_test(test_unmap_invalidate),
         cmocka_unit_test(test_unbind),
+        cmocka_unit_test(test_unmap_storm_merged),
         { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 },
     };
     for (unsigned i = 0; i < 4; i++)
-        tests[5 + i] = viommu_bad_tests[i];
+        tests[6 + i] = viommu_bad_tests[i];
     for (unsigned i = 0; i < 3; i++)
-        tests[9 + i] = viommu_events_tests[i];
+        tests[10 + i] = viommu_events_tests[i];
     for (unsigned i = 0; i < 3; i++)
-        tests[12 + i] = viommu_inv_tests[i];
+        tests[13 + i] = viommu_inv_tests[i];
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
