@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "iommufd_fixture.h"
+#include "support/guest_dev.h"
 
 #define HANG_GUARD_MS 30000u   /* generous: a hang guard, not a timing check */
 #define CTX(reg) (ACCEL_CTX_BASE + ACCEL_CTX_STRIDE * GX_CTX + (reg))
@@ -79,31 +80,13 @@ void gx_fini(struct gx *g)
 
 uint32_t gx_submit(struct gx *g, const struct accel_cmd *cmd)
 {
-    struct accel_cmd c[2] = { *cmd, { .opcode = ACCEL_OP_END, .a = ++g->seq } };
-    uint64_t pte;
-    enum pt_page_size sz;
-    assert_int_equal(pt_lookup(&g->pt, GX_BATCH_VA, &pte, &sz), 0);
-    assert_int_equal(gpa_write(g->ram, pte & PTE_ADDR_MASK, c, sizeof(c)), 0);
-    wr(g, CTX(ACCEL_CTX_BATCH), GX_BATCH_VA, 8);
-    wr(g, CTX(ACCEL_CTX_DOORBELL), 1, 4);
-    return (uint32_t)rd(g, CTX(ACCEL_CTX_STATUS), 4);
+    return gdev_submit(g->h->acc[g->acc].dev, GX_CTX, g->ram, &g->pt, GX_BATCH_VA, ++g->seq, cmd);
 }
 
 /* Completion or error; an error resets the context for the next batch. */
 uint32_t gx_wait(struct gx *g)
 {
-    for (unsigned ms = 0; ms < HANG_GUARD_MS; ms++) {
-        uint32_t st = (uint32_t)rd(g, CTX(ACCEL_CTX_STATUS), 4);
-        if (rd(g, CTX(ACCEL_CTX_SEQNO), 8) >= g->seq)
-            return ACCEL_ST_DONE;
-        if ((st & 0xFF) == ACCEL_ST_ERROR) {
-            wr(g, CTX(ACCEL_CTX_CTRL), ACCEL_CTRL_RESET | ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID, 4);
-            return st;
-        }
-        usleep(1000);
-    }
-    fail_msg("device hang");
-    return 0;
+    return gdev_wait(g->h->acc[g->acc].dev, GX_CTX, g->seq);
 }
 
 uint32_t gx_store(struct gx *g, uint64_t va, uint32_t val)

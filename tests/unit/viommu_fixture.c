@@ -10,6 +10,7 @@
 #include "lib/hw.h"
 #include "lib/hw_regs.h"
 #include "viommu_fixture.h"
+#include "support/guest_dev.h"
 
 #define HANG_GUARD_MS 30000u   /* a hang guard, not a timing check */
 #define ACTX(reg) (ACCEL_CTX_BASE + ACCEL_CTX_STRIDE * VG_CTX + (reg))
@@ -183,30 +184,12 @@ uint64_t vg_map(struct vg *g, uint64_t va)
 
 uint32_t vg_submit(struct vg *g, const struct accel_cmd *cmd)
 {
-    struct accel_cmd c[2] = { *cmd, { .opcode = ACCEL_OP_END, .a = ++g->seq } };
-    uint64_t pte;
-    enum pt_page_size sz;
-    assert_int_equal(pt_lookup(&g->pt, VG_BATCH_VA, &pte, &sz), 0);
-    assert_int_equal(gpa_write(g->ram, pte & PTE_ADDR_MASK, c, sizeof(c)), 0);
-    awr(g, ACTX(ACCEL_CTX_BATCH), VG_BATCH_VA, 8);
-    awr(g, ACTX(ACCEL_CTX_DOORBELL), 1, 4);
-    return (uint32_t)ard(g, ACTX(ACCEL_CTX_STATUS), 4);
+    return gdev_submit(g->h->acc[g->acc].dev, VG_CTX, g->ram, &g->pt, VG_BATCH_VA, ++g->seq, cmd);
 }
 
 uint32_t vg_wait(struct vg *g)
 {
-    for (unsigned ms = 0; ms < HANG_GUARD_MS; ms++) {
-        uint32_t st = (uint32_t)ard(g, ACTX(ACCEL_CTX_STATUS), 4);
-        if (ard(g, ACTX(ACCEL_CTX_SEQNO), 8) >= g->seq)
-            return ACCEL_ST_DONE;
-        if ((st & 0xFF) == ACCEL_ST_ERROR) {
-            awr(g, ACTX(ACCEL_CTX_CTRL), ACCEL_CTRL_RESET | ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID, 4);
-            return st;
-        }
-        usleep(1000);
-    }
-    fail_msg("device hang");
-    return 0;
+    return gdev_wait(g->h->acc[g->acc].dev, VG_CTX, g->seq);
 }
 
 uint32_t vg_store(struct vg *g, uint64_t va, uint32_t val)
