@@ -10,6 +10,7 @@
 #include "lib/hw.h"
 #include "lib/hw_regs.h"
 #include "viommu_fixture.h"
+#include "os/iommu.h"
 #include "support/guest_dev.h"
 
 #define HANG_GUARD_MS 30000u   /* a hang guard, not a timing check */
@@ -218,36 +219,25 @@ uint32_t vg_hpa_read32(struct vg *g, uint64_t gpa)
     return v;
 }
 
+/* The guest kernel's descriptors are the host kernel's builders (os/iommu_qi.c):
+ * the same os code runs as the guest kernel (ARCHITECTURE.md §2). */
 void vg_desc_pc(uint64_t *d, unsigned g, uint16_t did, uint32_t pasid)
 {
     memset(d, 0, 32);
-    HW_SET(INV_PC, TYPE_LO, d, INV_TYPE_PC);
-    HW_SET(INV_PC, G, d, g);
-    HW_SET(INV_PC, DID, d, did);
-    HW_SET(INV_PC, PASID, d, pasid);
+    os_qi_pc(d, g, did, pasid);
 }
 
 void vg_desc_piotlb(uint64_t *d, unsigned g, uint16_t did, uint32_t pasid, uint64_t addr,
                     unsigned am, bool ih)
 {
     memset(d, 0, 32);
-    HW_SET(INV_PIOTLB, TYPE_LO, d, INV_TYPE_PIOTLB);
-    HW_SET(INV_PIOTLB, G, d, g);
-    HW_SET(INV_PIOTLB, DID, d, did);
-    HW_SET(INV_PIOTLB, PASID, d, pasid);
-    HW_SET(INV_PIOTLB, AM, d, am);
-    HW_SET(INV_PIOTLB, IH, d, ih);
-    HW_SET(INV_PIOTLB, ADDR, d, addr >> 12);
+    os_qi_piotlb(d, g, did, pasid, addr, am, ih);
 }
 
 void vg_desc_pgresp(uint64_t *d, uint16_t rid, uint32_t pasid, uint16_t prgi, unsigned rc)
 {
+    struct os_page_req pr = { .sid = rid, .pasid_present = true, .pasid = pasid, .prgi = prgi,
+                              .lpig = true };
     memset(d, 0, 32);
-    HW_SET(INV_PGRESP, TYPE_LO, d, INV_TYPE_PGRESP);
-    HW_SET(INV_PGRESP, PP, d, 1);
-    HW_SET(INV_PGRESP, RC, d, rc);
-    HW_SET(INV_PGRESP, RID, d, rid);
-    HW_SET(INV_PGRESP, PASID, d, pasid);
-    HW_SET(INV_PGRESP, LPIG, d, 1);
-    HW_SET(INV_PGRESP, PRGI, d, prgi);
+    os_qi_pgresp(d, &pr, rc);
 }
