@@ -62,6 +62,8 @@ static int fault_queue(struct iommufd *ifd, struct os_iommu *m, const struct os_
         .addr = pr->addr, .cookie = cookie };
     if (p)
         *p = (struct ifd_pending){ cookie, m, *pr };
+    if (ifd->notify)
+        ifd->notify(ifd->notify_arg);
     return OS_IOPF_DEFERRED;
 }
 
@@ -99,6 +101,8 @@ static void event_queue(struct iommufd *ifd, struct os_iommu *m, const struct os
     ifd->eq[(ifd->eq_head + ifd->eq_n++) % IOMMUFD_EVENT_DEPTH] = (struct iommufd_event){
         .dev_id = a->dev_id, .pasid = f->pasid, .reason = f->reason, .write = f->write,
         .addr = f->addr };
+    if (ifd->notify)
+        ifd->notify(ifd->notify_arg);
 }
 
 /* The fault hook (runs in the fault interrupt, no os lock held). */
@@ -252,4 +256,11 @@ void ifd_fault_cancel(struct iommufd *ifd, uint16_t bdf, uint32_t pasid)
     struct ifd_pending p;
     while (pend_take(ifd, 0, bdf, pasid, &p))
         os_iommu_page_response(p.m, &p.pr, IOMMUFD_PAGE_RESP_INVALID);
+}
+
+void iommufd_set_notify(struct iommufd *ifd, iommufd_notify_fn fn, void *arg)
+{
+    pthread_mutex_lock(&ifd->lock);
+    ifd->notify = fn, ifd->notify_arg = arg;
+    pthread_mutex_unlock(&ifd->lock);
 }

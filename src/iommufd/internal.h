@@ -62,6 +62,8 @@ struct iommufd {
     struct iommufd_event eq[IOMMUFD_EVENT_DEPTH];
     unsigned eq_head, eq_n;
     uint64_t faults_dropped, events_dropped;
+    iommufd_notify_fn notify;      /* a record was queued (ifd->lock held) */
+    void *notify_arg;
 };
 
 struct ifd_dev *ifd_dev_get(struct iommufd *ifd, uint32_t id);

@@ -121,5 +121,11 @@ int iommufd_hwpt_invalidate(struct iommufd *ifd, uint32_t hwpt_id,
 unsigned iommufd_fault_read(struct iommufd *ifd, struct iommu_hwpt_pgfault *out, unsigned max);
 int iommufd_fault_respond(struct iommufd *ifd, uint32_t cookie, unsigned code);
 unsigned iommufd_event_read(struct iommufd *ifd, struct iommufd_event *out, unsigned max);
+/* Called whenever a page fault or an event is queued (the readiness of
+ * Linux's fault fd): from the host's interrupt handlers with the iommufd's
+ * locks held, so fn may only wake a reader, never call back into
+ * iommufd. NULL disables. */
+typedef void (*iommufd_notify_fn)(void *arg);
+void iommufd_set_notify(struct iommufd *ifd, iommufd_notify_fn fn, void *arg);
 
 #endif

@@ -43,7 +43,7 @@ static int build_platform(struct host *h, char *why, size_t n)
         struct vtd_config vc;
         vtd_config_default(&vc);
         vc.reg_base = HOST_UNIT_BASE + 0x1000ULL * i;
-        vc.msi = host_msi, vc.msi_opaque = h;
+        vc.msi = vmm_irq_msi, vc.msi_opaque = &h->irq;
         if (!(h->unit[i] = vtd_unit_create(&vc, h->mem)))
             return snprintf(why, n, "remapping unit %u", i), -1;
         info.unit[i].base = vc.reg_base;
@@ -53,7 +53,7 @@ static int build_platform(struct host *h, char *why, size_t n)
         uint16_t bdf = h->acc_bdf[i] = (uint16_t)((2 + i) << 3);
         unsigned u = h->cfg.accel_unit[i];
         struct accel_config ac = { .mem = h->mem, .iommu = h->unit[u], .sid = bdf,
-                                   .msi = host_msi, .msi_opaque = h };
+                                   .msi = vmm_irq_msi, .msi_opaque = &h->irq };
         uint64_t bar = HOST_BAR_BASE + (uint64_t)ACCEL_BAR0_SIZE * i;
         if (accel_pci_init(&h->acc[i], &ac) || pci_bus_add(h->bus, bdf, &h->acc[i].func))
             return snprintf(why, n, "accelerator %u", i), -1;
@@ -95,16 +95,13 @@ struct host *host_create(const struct host_config *c, char *why, size_t why_len)
         return NULL;
     }
     h->cfg = *c;
-    pthread_mutex_init(&h->irq_lock, NULL);
-    pthread_cond_init(&h->irq_cv, NULL);
     if (!(h->mem = mem_arena_create(HOST_MEM_BASE, c->mem_size)) || !(h->bus = pci_bus_create())) {
         snprintf(why, why_len, "cannot allocate host memory");
         host_destroy(h);
         return NULL;
     }
-    if (pthread_create(&h->irq_thread, NULL, host_irq_thread, h)) {
+    if (vmm_irq_start(&h->irq, &h->k)) {
         snprintf(why, why_len, "cannot start the interrupt thread");
-        h->stopping = true;   /* nothing to join */
         host_destroy(h);
         return NULL;
     }
@@ -119,13 +116,7 @@ void host_destroy(struct host *h)
 {
     if (!h)
         return;
-    bool joined = h->stopping;
-    pthread_mutex_lock(&h->irq_lock);
-    h->stopping = true;
-    pthread_cond_signal(&h->irq_cv);
-    pthread_mutex_unlock(&h->irq_lock);
-    if (!joined)
-        pthread_join(h->irq_thread, NULL);
+    vmm_irq_stop(&h->irq);
     for (unsigned i = 0; i < HOST_MAX_ACCELS; i++)
         if (h->acc[i].dev)
             accel_pci_fini(&h->acc[i]);
@@ -134,7 +125,5 @@ void host_destroy(struct host *h)
     if (h->bus)
         pci_bus_destroy(h->bus);
     mem_arena_destroy(h->mem);
-    pthread_mutex_destroy(&h->irq_lock);
-    pthread_cond_destroy(&h->irq_cv);
     free(h);
 }

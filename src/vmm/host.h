@@ -7,11 +7,10 @@
 #ifndef VSVM_VMM_HOST_H
 #define VSVM_VMM_HOST_H
 
-#include <pthread.h>
-
 #include "dev/accel_pci.h"
 #include "os/accel_drv.h"
 #include "pci/bus.h"
+#include "vmm/irq.h"
 
 #define HOST_MAX_UNITS  4
 #define HOST_MAX_ACCELS 8
@@ -42,14 +41,7 @@ struct host {
     struct dmar_info info;
     struct os_svm svm;
     struct os_accel drv[HOST_MAX_ACCELS];
-    /* interrupts */
-    pthread_t irq_thread;
-    pthread_mutex_t irq_lock;
-    pthread_cond_t irq_cv;
-    uint32_t irq_ring[1024];
-    unsigned irq_head, irq_tail, irq_lost;
-    bool stopping;
-    uint64_t irqs;
+    struct vmm_irq irq;                 /* the host's interrupt thread */
 };
 
 /* Builds the platform and boots the host kernel on it (units probed from

@@ -5,7 +5,5 @@
 #include "vmm/host.h"
 
 void host_ops(struct host *h, struct os_ops *ops);
-void host_msi(void *opaque, uint64_t addr, uint32_t data);
-void *host_irq_thread(void *arg);
 
 #endif
