@@ -64,9 +64,28 @@ int os_accel_probe(struct os_accel *a, struct os_kernel *k, struct os_svm *svm, 
     return rc;
 }
 
+int os_accel_release(struct os_accel *a)
+{
+    os_lock(a->k, &a->lock);
+    int rc = a->ctx_used || a->released ? -16 : 0;
+    if (!rc)
+        a->released = true;
+    os_unlock(&a->lock);
+    return rc;
+}
+
+void os_accel_reclaim(struct os_accel *a)
+{
+    os_lock(a->k, &a->lock);
+    a->released = false;
+    os_unlock(&a->lock);
+}
+
 int os_accel_open(struct os_accel *a, struct os_mm *mm, uint64_t compl_va, struct os_accel_ctx *c)
 {
     uint32_t pasid;
+    if (__atomic_load_n(&a->released, __ATOMIC_ACQUIRE))
+        return -19;
     int rc = os_sva_bind(a->svm, a->bdf, mm, &pasid);
     if (rc)
         return rc;

@@ -20,6 +20,7 @@ struct os_accel {
     unsigned vector;
     uint64_t irqs;
     uint32_t completions;         /* bumped by every completion interrupt */
+    bool released;                /* handed to a VMM (os_accel_release) */
 };
 
 struct os_accel_ctx {
@@ -34,6 +35,13 @@ struct os_accel_ctx {
  * SVA capabilities (PASID, PRI, ATS) and the IOMMU attach with them.
  * 0 or -errno (-ENODEV: not an accelerator). */
 int os_accel_probe(struct os_accel *a, struct os_kernel *k, struct os_svm *svm, uint16_t bdf);
+
+/* Device assignment (VFIO-like): the driver lets go of the device so a
+ * VMM can hand it to a guest; -EBUSY while a context is open. Afterwards
+ * os_accel_open refuses with -ENODEV until os_accel_reclaim, which the VMM
+ * calls once the device is reset and its MSI points at a.vector again. */
+int os_accel_release(struct os_accel *a);
+void os_accel_reclaim(struct os_accel *a);
 
 /* Binds mm (SVA) and takes a free context programmed with its PASID;
  * completions are written as u64 seqnos to compl_va (0: none). */

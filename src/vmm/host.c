@@ -43,7 +43,11 @@ static int build_platform(struct host *h, char *why, size_t n)
         struct vtd_config vc;
         vtd_config_default(&vc);
         vc.reg_base = HOST_UNIT_BASE + 0x1000ULL * i;
+        vc.ecap &= ~h->cfg.unit_ecap_clear;
         vc.msi = vmm_irq_msi, vc.msi_opaque = &h->irq;
+        char bad[96];
+        if (vtd_config_check(&vc, bad, sizeof(bad)))
+            return snprintf(why, n, "remapping unit %u: %s", i, bad), -1;
         if (!(h->unit[i] = vtd_unit_create(&vc, h->mem)))
             return snprintf(why, n, "remapping unit %u", i), -1;
         info.unit[i].base = vc.reg_base;

@@ -22,9 +22,18 @@ struct host_config {
     unsigned nunits;                    /* remapping units, default 2 */
     unsigned naccels;                   /* accelerators, default 2 */
     unsigned accel_unit[HOST_MAX_ACCELS]; /* unit in front of each (default i % nunits) */
+    uint64_t unit_ecap_clear;           /* ECAP bits the units lack (e.g. NEST) */
     bool verbose;                       /* kernel log to stderr */
 };
 void host_config_default(struct host_config *c);
+
+/* VFIO-like MSI forwarding of an assigned accelerator (vmm/guest_pci.c):
+ * the device keeps signalling a host vector, whose handler passes the
+ * interrupt on to the guest device that owns it now. */
+struct host_irqfd {
+    unsigned vec;                       /* allocated on the first assignment */
+    void *target;                       /* struct guest_dev, NULL when unassigned */
+};
 
 struct host {
     struct host_config cfg;
@@ -42,6 +51,7 @@ struct host {
     struct os_svm svm;
     struct os_accel drv[HOST_MAX_ACCELS];
     struct vmm_irq irq;                 /* the host's interrupt thread */
+    struct host_irqfd irqfd[HOST_MAX_ACCELS];
 };
 
 /* Builds the platform and boots the host kernel on it (units probed from

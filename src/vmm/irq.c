@@ -77,8 +77,7 @@ int vmm_irq_start(struct vmm_irq *q, struct os_kernel *k)
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->cv, NULL);
     if (pthread_create(&q->thread, NULL, irq_thread, q)) {
-        pthread_mutex_destroy(&q->lock);
-        pthread_cond_destroy(&q->cv);
+        q->stopping = true;   /* never started: raises are dropped */
         return -1;
     }
     q->started = true;
@@ -94,15 +93,13 @@ void vmm_irq_stop(struct vmm_irq *q)
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->lock);
     pthread_join(q->thread, NULL);
-    pthread_mutex_destroy(&q->lock);
-    pthread_cond_destroy(&q->cv);
-    q->started = false;
+    q->started = false;   /* the lock stays usable: later raises are dropped */
 }
 
 void vmm_irq_raise(struct vmm_irq *q, uint32_t vec)
 {
     pthread_mutex_lock(&q->lock);
-    if (vec == VMM_IRQ_POLL && q->poll_queued) {
+    if (q->stopping || (vec == VMM_IRQ_POLL && q->poll_queued)) {
         pthread_mutex_unlock(&q->lock);
         return;
     }

@@ -32,7 +32,8 @@ struct vmm_irq {
 /* Starts the thread for kernel k (which may boot later: nothing is raised
  * before it does). 0 or -1. */
 int vmm_irq_start(struct vmm_irq *q, struct os_kernel *k);
-/* Runs what is queued, then joins the thread. Safe when never started. */
+/* Runs what is queued, then joins the thread; later raises are dropped.
+ * Safe when never started. */
 void vmm_irq_stop(struct vmm_irq *q);
 /* Queues a vector (or VMM_IRQ_POLL, coalesced while one is queued). */
 void vmm_irq_raise(struct vmm_irq *q, uint32_t vec);

@@ -1,0 +1,61 @@
+/* An in-process guest (ARCHITECTURE.md §4, issue 6): guest RAM (a GPA map
+ * over host frames), one virtual VT-d unit (viommu) backed by its own
+ * iommufd, assigned accelerators (VFIO-like: released and reset by the
+ * host kernel, guest BDF <-> host BDF registered with the viommu, BAR0
+ * mapped into the guest's MMIO space, MSIs delivered as vMSIs), a DMAR
+ * table describing the virtual unit, and the guest kernel (the os layer)
+ * booted on all of it. The guest kernel sees only its ops table: its GPA
+ * space, its trapped MMIO and its virtual configuration space; it holds
+ * no pointer into host state. */
+#ifndef VSVM_VMM_GUEST_H
+#define VSVM_VMM_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "os/accel_drv.h"
+#include "viommu/viommu.h"
+
+struct host;
+struct guest;
+
+#define GUEST_MAX_DEVS 4
+#define GUEST_UNIT_BASE 0xFED90000ULL   /* the virtual unit's register page (GPA) */
+#define GUEST_BAR_BASE  0xC0000000ULL   /* assigned BAR0s, ACCEL_BAR0_SIZE apart */
+
+struct guest_dev_config {
+    uint16_t host_bdf;          /* an accelerator of the host */
+    uint16_t guest_bdf;         /* bus 0; 0 = next free slot from 00:04.0 */
+};
+
+struct guest_config {
+    char name[16];              /* log prefix and report name ("guest0") */
+    uint64_t mem_size;          /* guest RAM, default 256 MiB */
+    bool svm;                   /* -device intel-iommu,svm=on (default off) */
+    bool caching_mode;          /* must stay on: shadowing needs it (default on) */
+    unsigned aw_bits;           /* 48 (4-level) or 57 (5-level), default 48 */
+    unsigned ndevs;
+    struct guest_dev_config dev[GUEST_MAX_DEVS];
+    bool verbose;               /* guest kernel log to stderr */
+};
+void guest_config_default(struct guest_config *c);
+
+/* Builds and boots the guest: NULL with a one-line reason in why when the
+ * configuration is refused (host BDF absent or assigned, svm=on on host
+ * units that cannot nest, duplicate guest BDFs, ...) or boot fails. */
+struct guest *guest_create(struct host *h, const struct guest_config *c, char *why, size_t n);
+/* Stops the guest: outstanding page requests answered, devices detached,
+ * reset and given back to the host kernel. NULL is ignored. */
+void guest_destroy(struct guest *g);
+
+/* The guest kernel and its accelerator drivers (for running workloads in
+ * the guest; index i is the i-th assigned device). */
+struct os_kernel *guest_kernel(struct guest *g);
+unsigned guest_naccels(const struct guest *g);
+struct os_accel *guest_accel(struct guest *g, unsigned i);
+const struct guest_config *guest_cfg(const struct guest *g);
+/* What the viommu did for this guest (page requests injected, faults...). */
+void guest_viommu_stats(struct guest *g, struct viommu_stats *s);
+
+#endif

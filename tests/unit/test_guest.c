@@ -1,0 +1,151 @@
+/* In-process guests (issue 6 items 2-3): a guest kernel boots on its
+ * virtual IOMMU with an assigned accelerator and runs the SVM workloads
+ * through nested translation; assignment is refused where it cannot work;
+ * the device goes back to the host on teardown and serves it again. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/guest.h"
+#include "vmm/host.h"
+#include "workloads/workloads.h"
+
+static struct host *mk_host(unsigned nunits, unsigned naccels)
+{
+    struct host_config c;
+    char why[160];
+    host_config_default(&c);
+    c.nunits = nunits, c.naccels = naccels, c.mem_size = 512ULL << 20;
+    struct host *h = host_create(&c, why, sizeof(why));
+    if (!h)
+        fail_msg("host_create: %s", why);
+    return h;
+}
+
+static struct guest *mk_guest(struct host *h, bool svm, uint16_t host_bdf)
+{
+    struct guest_config c;
+    char why[160];
+    guest_config_default(&c);
+    c.svm = svm, c.ndevs = 1, c.dev[0].host_bdf = host_bdf;
+    c.verbose = getenv("VSVM_VERBOSE") != NULL;
+    struct guest *g = guest_create(h, &c, why, sizeof(why));
+    if (!g)
+        fail_msg("guest_create: %s", why);
+    return g;
+}
+
+static void run_all(struct os_kernel *k, struct os_accel *a, const char *where)
+{
+    for (unsigned w = 0; w < 4; w++) {
+        struct wl_result r;
+        wl_all[w].fn(k, a, &r);
+        if (!r.passed)
+            fail_msg("%s %s: %s", where, r.name, r.detail);
+        assert_true(r.operations > 0);
+    }
+}
+
+/* Test case 2 in miniature: the four workloads in a guest. */
+static void test_guest_svm_workloads(void **state)
+{
+    (void)state;
+    struct host *h = mk_host(2, 2);
+    struct guest *g = mk_guest(h, true, h->acc_bdf[0]);
+    assert_int_equal(guest_naccels(g), 1);
+    assert_int_equal(guest_cfg(g)->dev[0].guest_bdf, 0x20);   /* 00:04.0 */
+    run_all(guest_kernel(g), guest_accel(g, 0), "guest");
+    struct viommu_stats st;
+    guest_viommu_stats(g, &st);
+    assert_true(st.binds >= 4);           /* one PASID per workload process */
+    assert_true(st.page_requests > 16);   /* svm_fault's pages came through the guest */
+    assert_int_equal(st.page_responses, st.page_requests - st.dropped_requests);
+    assert_int_equal(st.bad_entries, 0);
+    guest_destroy(g);
+    host_destroy(h);
+}
+
+static void expect_refused(struct host *h, const struct guest_config *c, const char *why_part)
+{
+    char why[160] = "";
+    struct guest *g = guest_create(h, c, why, sizeof(why));
+    if (g)
+        fail_msg("guest_create accepted what should be refused (%s)", why_part);
+    if (!strstr(why, why_part))
+        fail_msg("reason '%s' does not mention '%s'", why, why_part);
+}
+
+/* Every configuration that cannot work is refused before anything runs,
+ * and leaves the host as it was. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    struct host *h = mk_host(2, 2);
+    struct guest_config c;
+    guest_config_default(&c);
+    c.ndevs = 1, c.dev[0].host_bdf = 0x0700;
+    expect_refused(h, &c, "no accelerator there");
+    c.dev[0].host_bdf = h->acc_bdf[0], c.mem_size = 4ULL << 30;
+    expect_refused(h, &c, "memory");
+    c.mem_size = 64ULL << 20, c.aw_bits = 39;
+    expect_refused(h, &c, "aw-bits");
+    c.aw_bits = 48, c.caching_mode = false;
+    expect_refused(h, &c, "caching mode");
+    c.caching_mode = true, c.ndevs = 2, c.dev[1] = c.dev[0];
+    expect_refused(h, &c, "collides");
+    c.dev[1].host_bdf = h->acc_bdf[1], c.dev[1].guest_bdf = 0x0100;
+    expect_refused(h, &c, "bus 0");
+    /* The same device for two guests. */
+    c.ndevs = 1, c.svm = true;
+    struct guest *g = mk_guest(h, true, h->acc_bdf[0]);
+    expect_refused(h, &c, "already assigned");
+    guest_destroy(g);
+    /* A host process holds a context on the device. */
+    struct wl_proc p;
+    assert_int_equal(wl_proc_open(&p, &h->k, &h->drv[0]), 0);
+    expect_refused(h, &c, "in use by the host");
+    wl_proc_close(&p);
+    host_destroy(h);
+    /* svm=on on host units that cannot nest. */
+    struct host_config hc;
+    char why[160];
+    host_config_default(&hc);
+    hc.unit_ecap_clear = 1ULL << 26;   /* ECAP.NEST */
+    h = host_create(&hc, why, sizeof(why));
+    assert_non_null(h);
+    expect_refused(h, &c, "cannot nest");
+    host_destroy(h);
+}
+
+/* The device goes back to the host kernel with the guest, and serves
+ * host processes again; the guest's work never outlives it. */
+static void test_device_returns_to_host(void **state)
+{
+    (void)state;
+    struct host *h = mk_host(1, 1);
+    struct guest *g = mk_guest(h, true, h->acc_bdf[0]);
+    struct wl_proc p;
+    assert_int_equal(wl_proc_open(&p, &h->k, &h->drv[0]), -19);   /* released */
+    run_all(guest_kernel(g), guest_accel(g, 0), "guest");
+    guest_destroy(g);
+    run_all(&h->k, &h->drv[0], "host after the guest");
+    /* and to a second guest after that */
+    g = mk_guest(h, true, h->acc_bdf[0]);
+    run_all(guest_kernel(g), guest_accel(g, 0), "second guest");
+    guest_destroy(g);
+    host_destroy(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_guest_svm_workloads),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_device_returns_to_host),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
