@@ -9,7 +9,9 @@
  *   shared through nested translation (guest VA -> GPA -> HPA);
  *   then a fault, recorded in the fault recording registers;
  * then the RFC's test case 1 (vsvm scenario host): the host kernel driving
- * two remapping units and two SVM accelerators through the four workloads. */
+ * two remapping units and two SVM accelerators through the four workloads.
+ * With arguments, a VMM command line (README "vsvm run with guests",
+ * issue 6 item 1): the host and its guests, running their workloads. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +19,7 @@
 #include "lib/trace.h"
 #include "paging/pt.h"
 #include "tools/cmds.h"
+#include "tools/run_vm.h"
 #include "vtd/tables.h"
 
 #define ARENA_BASE 0x100000000ULL
@@ -171,8 +174,22 @@ static int demo_scalable(struct mem_arena *mem)
 int cmd_run(int argc, char **argv)
 {
     if (argc > 1) {
-        fprintf(stderr, "vsvm run: unexpected argument '%s'\n", argv[1]);
-        return 2;
+        struct vmm_config c;
+        char why[256];
+        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+            printf("usage: vsvm run [-host units=N,accels=N,mem=SIZE,accel-units=U:U...] [-json]\n"
+                   "         [-verbose] GUEST [-guest GUEST]...\n"
+                   "GUEST: [-machine q35] [-m SIZE] [-name NAME] [-workload LIST]\n"
+                   "       [-device intel-iommu[,svm=on|off][,caching-mode=on|off][,aw-bits=48|57]]\n"
+                   "       [-device vfio-pci,host=DDDD:BB:DD.F[,addr=DD.F]]...\n"
+                   "(README: \"vsvm run with guests\")\n");
+            return 0;
+        }
+        if (vmcfg_parse(argc, argv, &c, why, sizeof(why))) {
+            fprintf(stderr, "vsvm run: %s\n", why);
+            return 2;
+        }
+        return run_vm(&c);
     }
     bool any = false;
     for (unsigned i = 0; i < TP_COUNT; i++)
@@ -193,7 +210,7 @@ int cmd_run(int argc, char **argv)
     }
     printf("\n%s: %d unexpected outcome(s)\n\n", failures ? "FAILED" : "OK", failures);
     trace_disable_all();
-    char *sargv[] = { "scenario", "host", NULL };
+    char *sargv[] = { "scenario", "all", NULL };
     int sc = cmd_scenario(2, sargv);
     return failures || sc ? 1 : 0;
 }

@@ -1,90 +1,182 @@
-/* `vsvm scenario NAME [--json]`: the RFC's test cases (§4). Implemented:
- *   host — test case 1, SVM usage in the host: a host with two remapping
- *          units and two accelerators, one behind each; each accelerator
- *          runs the four workloads, both accelerators at the same time. */
-#include <pthread.h>
-#include <stdio.h>
+/* `vsvm scenario NAME [--json] [--verbose]`: the RFC's test cases (§4),
+ * in-process (README "Test cases"):
+ *   host        — 1: SVM in the host, two accelerators behind two units;
+ *   guest       — 2: a guest with an assigned accelerator uses SVM;
+ *   multi-guest — 3: two guests with one accelerator each, behind one
+ *                 host unit and then behind two, at the same time; the
+ *                 first also attacks the second through its device;
+ *   host-guest  — 4: host processes and a guest at the same time, sharing
+ *                 a host unit;
+ *   all         — 1 to 4. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/cmds.h"
-#include "vmm/host.h"
-#include "workloads/workloads.h"
+#include "tools/scenario.h"
 
-struct lane {
-    struct host *h;
-    unsigned accel;
-    struct wl_result res[4];
+#define PROBE_MARKER 0x5EC0BAD5u
+#define PROBE_TARGETS 16
+
+struct probe {
+    struct guest *victim;
+    uint64_t target[PROBE_TARGETS];
 };
 
-static void *run_lane(void *arg)
+/* The attacker's lane: its workloads, then the attack on the victim's
+ * frames (whose host addresses it is handed), while the victim works. */
+static void attacker(struct sc_lane *l)
 {
-    struct lane *l = arg;
+    struct probe *p = l->arg;
     for (unsigned w = 0; w < 4; w++)
-        wl_all[w].fn(&l->h->k, &l->h->drv[l->accel], &l->res[w]);
-    return NULL;
+        wl_all[w].fn(l->k, l->a, &l->res[w]);
+    for (unsigned i = 0; i < PROBE_TARGETS; i++)
+        p->target[i] = guest_hpa(p->victim, 0x100000ULL + 0x40000ULL * i) + 0x80;
+    wl_isolation_probe(l->k, l->a, p->target, PROBE_TARGETS, PROBE_MARKER, &l->res[4]);
+    l->nres = 5;
 }
 
-static void print_json(struct host *h, struct lane *lanes, unsigned n, bool ok)
+/* No victim frame holds the marker. */
+static void check_probe(struct host *h, struct sc_lane *l, const struct probe *p)
 {
-    printf("{\"scenario\": \"host\", \"mode\": \"in-process\", \"passed\": %s, \"units\": %u, "
-           "\"accelerators\": %u, \"workloads\": [", ok ? "true" : "false", h->cfg.nunits, n);
-    for (unsigned a = 0; a < n; a++)
-        for (unsigned w = 0; w < 4; w++) {
-            const struct wl_result *r = &lanes[a].res[w];
-            printf("%s{\"workload\": \"%s\", \"machine\": \"host\", \"device\": \"00:%02x.0\", "
-                   "\"unit\": %u, \"passed\": %s, \"operations\": %llu, \"page_requests\": %llu, "
-                   "\"errors\": %llu}", a || w ? ", " : "", r->name,
-                   h->acc_bdf[a] >> 3, h->cfg.accel_unit[a], r->passed ? "true" : "false",
-                   (unsigned long long)r->operations, (unsigned long long)r->page_requests,
-                   (unsigned long long)r->errors);
-        }
-    unsigned faults = 0;
-    for (unsigned u = 0; u < h->cfg.nunits; u++)
-        faults += h->iommu[u].nfault;
-    printf("], \"faults_recorded\": %u}\n", faults);
-}
-
-static void print_text(struct host *h, struct lane *lanes, unsigned n, bool ok)
-{
-    printf("test case 1: SVM usage in host (%u remapping units, %u accelerators)\n",
-           h->cfg.nunits, n);
-    for (unsigned a = 0; a < n; a++)
-        for (unsigned w = 0; w < 4; w++) {
-            const struct wl_result *r = &lanes[a].res[w];
-            printf("  %-18s accel 00:%02x.0 (dmar%u)  %s  ops %-6llu page requests %-5llu %s\n",
-                   r->name, h->acc_bdf[a] >> 3, h->cfg.accel_unit[a], r->passed ? "PASS" : "FAIL",
-                   (unsigned long long)r->operations, (unsigned long long)r->page_requests,
-                   r->detail);
-        }
-    printf("%s\n", ok ? "PASSED" : "FAILED");
-}
-
-static int scenario_host(bool json, bool verbose)
-{
-    struct host_config c;
-    char why[160];
-    host_config_default(&c);
-    c.verbose = verbose;
-    struct host *h = host_create(&c, why, sizeof(why));
-    if (!h) {
-        fprintf(stderr, "vsvm scenario host: %s\n", why);
-        return 1;
+    for (unsigned i = 0; i < PROBE_TARGETS; i++) {
+        uint32_t v = 0;
+        if (!mem_read(h->mem, p->target[i], &v, 4) && v == PROBE_MARKER)
+            wl_fail(&l->res[4], "the marker reached the other guest's frame %#llx",
+                    (unsigned long long)p->target[i]);
     }
-    struct lane lanes[HOST_MAX_ACCELS];
-    pthread_t t[HOST_MAX_ACCELS];
-    for (unsigned a = 0; a < c.naccels; a++) {
-        lanes[a] = (struct lane){ .h = h, .accel = a };
-        pthread_create(&t[a], NULL, run_lane, &lanes[a]);
-    }
+}
+
+static bool finish(struct sc_report *r, unsigned first)
+{
     bool ok = true;
-    for (unsigned a = 0; a < c.naccels; a++) {
-        pthread_join(t[a], NULL);
-        for (unsigned w = 0; w < 4; w++)
-            ok &= lanes[a].res[w].passed;
-    }
-    json ? print_json(h, lanes, c.naccels, ok) : print_text(h, lanes, c.naccels, ok);
+    for (unsigned i = first; i < r->nlanes; i++)
+        for (unsigned w = 0; w < r->lanes[i].nres; w++)
+            ok &= r->lanes[i].res[w].passed;
+    return ok;
+}
+
+static bool case_host(struct sc_report *r, bool verbose)
+{
+    struct host *h = sc_host(2, 2, NULL, verbose);
+    if (!h)
+        return false;
+    sc_host_lane(r, h, 0);
+    sc_host_lane(r, h, 1);
+    sc_run(r, 0);
+    sc_note_host(r, h);
     host_destroy(h);
-    return ok ? 0 : 1;
+    return finish(r, 0);
+}
+
+static bool case_guest(struct sc_report *r, bool verbose)
+{
+    struct host *h = sc_host(2, 2, NULL, verbose);
+    struct guest *g = h ? sc_guest(h, "guest0", true, 0, verbose) : NULL;
+    bool ok = g != NULL;
+    if (g) {
+        sc_guest_lanes(r, g, h);
+        sc_run(r, 0);
+        sc_note_guest(r, g);
+    }
+    guest_destroy(g);
+    if (h)
+        sc_note_host(r, h);
+    host_destroy(h);
+    return ok && finish(r, 0);
+}
+
+/* Accelerators 0 and 1 behind unit 0, accelerator 2 behind unit 1. */
+static const unsigned three_accels[3] = { 0, 0, 1 };
+
+static bool case_multi_guest(struct sc_report *r, bool verbose)
+{
+    static const struct { const char *name; unsigned a, b; } layout[2] = {
+        { "one-unit", 0, 1 }, { "two-units", 0, 2 } };
+    struct host *h = sc_host(2, 3, three_accels, verbose);
+    bool ok = h != NULL;
+    for (unsigned i = 0; ok && i < 2; i++) {
+        struct guest *ga = sc_guest(h, "guest0", true, layout[i].a, verbose);
+        struct guest *gb = ga ? sc_guest(h, "guest1", true, layout[i].b, verbose) : NULL;
+        struct probe p = { .victim = gb };
+        unsigned first = r->nlanes;
+        if ((ok = gb != NULL)) {
+            sc_guest_lanes(r, ga, h);
+            sc_guest_lanes(r, gb, h);
+            r->lanes[first].fn = attacker, r->lanes[first].arg = &p;
+            for (unsigned l = first; l < r->nlanes; l++)
+                r->lanes[l].layout = layout[i].name;
+            sc_run(r, first);
+            check_probe(h, &r->lanes[first], &p);
+            sc_note_guest(r, ga);
+            sc_note_guest(r, gb);
+        }
+        guest_destroy(gb);
+        guest_destroy(ga);
+    }
+    if (h)
+        sc_note_host(r, h);
+    host_destroy(h);
+    return ok && finish(r, 0);
+}
+
+static bool case_host_guest(struct sc_report *r, bool verbose)
+{
+    struct host *h = sc_host(2, 3, three_accels, verbose);
+    struct guest *g = h ? sc_guest(h, "guest0", true, 0, verbose) : NULL;
+    bool ok = g != NULL;
+    if (g) {
+        sc_guest_lanes(r, g, h);
+        sc_host_lane(r, h, 1)->layout = "shared-unit";
+        sc_host_lane(r, h, 2)->layout = "other-unit";
+        r->lanes[0].layout = "shared-unit";
+        sc_run(r, 0);
+        sc_note_guest(r, g);
+    }
+    guest_destroy(g);
+    if (h)
+        sc_note_host(r, h);
+    host_destroy(h);
+    return ok && finish(r, 0);
+}
+
+static const struct {
+    const char *name;
+    bool (*run)(struct sc_report *r, bool verbose);
+} cases[] = {
+    { "host", case_host },
+    { "guest", case_guest },
+    { "multi-guest", case_multi_guest },
+    { "host-guest", case_host_guest },
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+static int run_cases(unsigned first, unsigned last, bool json, bool verbose)
+{
+    bool all_ok = true;
+    if (json && last - first > 1)
+        printf("{\"scenarios\": [");
+    for (unsigned i = first; i < last; i++) {
+        struct sc_report *r = calloc(1, sizeof(*r));
+        if (!r)
+            return 1;
+        r->name = cases[i].name;
+        r->passed = cases[i].run(r, verbose);
+        all_ok &= r->passed;
+        if (json) {
+            if (i > first)
+                printf(", ");
+            sc_print_json(stdout, r);
+        } else {
+            sc_print_text(stdout, r);
+        }
+        free(r);
+        fflush(stdout);
+    }
+    if (json && last - first > 1)
+        printf("], \"passed\": %s}\n", all_ok ? "true" : "false");
+    else if (!json && last - first > 1)
+        printf("all scenarios: %s\n", all_ok ? "PASSED" : "FAILED");
+    return all_ok ? 0 : 1;
 }
 
 int cmd_scenario(int argc, char **argv)
@@ -104,11 +196,16 @@ int cmd_scenario(int argc, char **argv)
         }
     }
     if (!name) {
-        fprintf(stderr, "usage: vsvm scenario host [--json] [--verbose]\n");
+        fprintf(stderr, "usage: vsvm scenario host|guest|multi-guest|host-guest|all "
+                        "[--json] [--verbose]\n");
         return 2;
     }
-    if (!strcmp(name, "host"))
-        return scenario_host(json, verbose);
-    fprintf(stderr, "vsvm scenario: unknown scenario '%s' (available: host)\n", name);
+    if (!strcmp(name, "all"))
+        return run_cases(0, NCASES, json, verbose);
+    for (unsigned i = 0; i < NCASES; i++)
+        if (!strcmp(name, cases[i].name))
+            return run_cases(i, i + 1, json, verbose);
+    fprintf(stderr, "vsvm scenario: unknown scenario '%s' (available: host, guest, multi-guest, "
+                    "host-guest, all)\n", name);
     return 2;
 }

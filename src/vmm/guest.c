@@ -186,3 +186,4 @@ unsigned guest_naccels(const struct guest *g) { return g->ndev; }
 struct os_accel *guest_accel(struct guest *g, unsigned i) { return i < g->ndev ? &g->drv[i] : NULL; }
 const struct guest_config *guest_cfg(const struct guest *g) { return &g->cfg; }
 void guest_viommu_stats(struct guest *g, struct viommu_stats *s) { viommu_stats(g->v, s); }
+uint64_t guest_hpa(const struct guest *g, uint64_t gpa) { return gpa_to_hpa(g->ram, gpa); }

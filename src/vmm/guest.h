@@ -55,6 +55,9 @@ struct os_kernel *guest_kernel(struct guest *g);
 unsigned guest_naccels(const struct guest *g);
 struct os_accel *guest_accel(struct guest *g, unsigned i);
 const struct guest_config *guest_cfg(const struct guest *g);
+/* The host frame behind a guest physical address (HPA_INVALID outside its
+ * RAM): VMM knowledge, for isolation checks. */
+uint64_t guest_hpa(const struct guest *g, uint64_t gpa);
 /* What the viommu did for this guest (page requests injected, faults...). */
 void guest_viommu_stats(struct guest *g, struct viommu_stats *s);
 

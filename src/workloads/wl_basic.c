@@ -85,7 +85,7 @@ void wl_svm_fault(struct os_kernel *k, struct os_accel *a, struct wl_result *r)
         wl_fail(r, "wild store: rc %d error %u at %#llx (expected page fault at %#llx)", rc, err,
                 (unsigned long long)fva, (unsigned long long)wild);
     else
-        r->operations++;
+        r->operations++, r->faults++;
     finish(&p, r);
 }
 

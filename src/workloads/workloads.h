@@ -14,6 +14,7 @@ struct wl_result {
     bool passed;
     uint64_t operations;       /* device commands whose result was verified */
     uint64_t page_requests;    /* device page faults served for this process */
+    uint64_t faults;           /* device errors the workload provoked and saw as expected */
     uint64_t errors;           /* failures seen (expected ones excluded) */
     char detail[160];          /* first failure, or a one-line summary */
 };
@@ -25,6 +26,23 @@ void wl_svm_storedw_loop(struct os_kernel *k, struct os_accel *a, struct wl_resu
 void wl_svm_pointer_chase(struct os_kernel *k, struct os_accel *a, struct wl_result *r);
 
 extern const struct wl_entry { const char *name; wl_fn fn; } wl_all[4];
+
+/* The non-SVM DMA workload (wl_dma.c, for svm=off): kernel buffers of
+ * scattered pages mapped with the DMA API (os/dma.h) in a DMA domain it
+ * attaches to the device for the run, a device copy through a context
+ * without PASID, verified; a store into a read-only mapping and, after
+ * unmap, a store to and a copy from the stale IOVAs must fail with a
+ * device error at that address (counted as operations, not errors). Not
+ * in wl_all: that is the SVM set. */
+void wl_dma(struct os_kernel *k, struct os_accel *a, struct wl_result *r);
+extern const struct wl_entry wl_dma_entry;
+
+/* A hostile kernel's attempts to reach other memory through its device
+ * (wl_isolation.c): n foreign addresses, each stored to with marker, and
+ * 8 unbound PASIDs. Passed when every attempt ended in a device error;
+ * the caller checks that no target holds the marker. */
+void wl_isolation_probe(struct os_kernel *k, struct os_accel *a, const uint64_t *targets,
+                        unsigned n, uint32_t marker, struct wl_result *r);
 
 /* ---- helpers shared by the workloads ------------------------------------- */
 struct wl_proc {

@@ -19,7 +19,9 @@ static struct host *mk_host(unsigned nunits, unsigned naccels)
     struct host_config c;
     char why[160];
     host_config_default(&c);
-    c.nunits = nunits, c.naccels = naccels, c.mem_size = 512ULL << 20;
+    c.nunits = nunits, c.naccels = naccels, c.mem_size = 1ULL << 30;
+    for (unsigned i = 0; i < HOST_MAX_ACCELS; i++)
+        c.accel_unit[i] = i % nunits;
     struct host *h = host_create(&c, why, sizeof(why));
     if (!h)
         fail_msg("host_create: %s", why);
@@ -140,12 +142,49 @@ static void test_device_returns_to_host(void **state)
     host_destroy(h);
 }
 
+/* Test case 3's attack: guest A's kernel points its device at guest B's
+ * frames (their host addresses, as if it had learnt them) and at PASIDs
+ * it never bound, while B runs its workloads: A gets device errors only,
+ * B passes, and none of B's frames holds A's marker. */
+static void test_hostile_guest(void **state)
+{
+    (void)state;
+    struct host *h = mk_host(1, 2);
+    struct guest *a = mk_guest(h, true, h->acc_bdf[0]);
+    struct guest *b = mk_guest(h, true, h->acc_bdf[1]);
+    const uint32_t marker = 0x5EC0BAD5;
+    uint64_t t[12];
+    unsigned n = 0;
+    for (uint64_t gpa = 0x100000; n < 10; gpa += 0x40000)
+        t[n++] = guest_hpa(b, gpa) + 0x80;
+    t[n++] = 256ULL << 20;            /* just past A's RAM */
+    t[n++] = (256ULL << 20) + 0x1000;
+    struct wl_result r;
+    wl_isolation_probe(guest_kernel(a), guest_accel(a, 0), t, n, marker, &r);
+    if (!r.passed)
+        fail_msg("%s", r.detail);
+    assert_int_equal(r.operations, n + 8);
+    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
+    for (unsigned i = 0; i < 10; i++) {
+        uint32_t v = 0;
+        assert_int_equal(mem_read(h->mem, t[i], &v, 4), 0);
+        assert_int_not_equal(v, marker);
+    }
+    struct viommu_stats st;
+    guest_viommu_stats(b, &st);
+    assert_int_equal(st.faults_injected, 0);   /* nothing of A reached B */
+    guest_destroy(a);
+    guest_destroy(b);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guest_svm_workloads),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_device_returns_to_host),
+        cmocka_unit_test(test_hostile_guest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
