@@ -57,9 +57,11 @@ static int fault_queue(struct iommufd *ifd, struct os_iommu *m, const struct os_
     if (!ifd->next_cookie)
         ifd->next_cookie = 1;
     ifd->fq[(ifd->fq_head + ifd->fq_n++) % IOMMUFD_FAULT_DEPTH] = (struct iommu_hwpt_pgfault){
-        .flags = IOMMU_PGFAULT_FLAGS_PASID_VALID | (pr->lpig ? IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0),
+        .flags = IOMMU_PGFAULT_FLAGS_PASID_VALID | (pr->lpig ? IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0) |
+                 (pr->pdp ? IOMMU_PGFAULT_FLAGS_PRIV_DATA : 0),
         .dev_id = a->dev_id, .pasid = pr->pasid, .grpid = pr->prgi, .perm = perm_of(pr),
-        .addr = pr->addr, .cookie = cookie };
+        .addr = pr->addr, .cookie = cookie,
+        .priv_data = { pr->pdp ? pr->priv_data[0] : 0, pr->pdp ? pr->priv_data[1] : 0 } };
     if (p)
         *p = (struct ifd_pending){ cookie, m, *pr };
     if (ifd->notify)

@@ -64,6 +64,7 @@ struct iommu_hwpt_vtd_s1_invalidate {
 /* Fault queue (struct iommu_hwpt_pgfault) */
 #define IOMMU_PGFAULT_FLAGS_PASID_VALID (1u << 0)
 #define IOMMU_PGFAULT_FLAGS_LAST_PAGE   (1u << 1)
+#define IOMMU_PGFAULT_FLAGS_PRIV_DATA   (1u << 2)   /* priv_data valid (§6.1 PDP, rev 3.x) */
 #define IOMMU_PGFAULT_PERM_READ  (1u << 0)
 #define IOMMU_PGFAULT_PERM_WRITE (1u << 1)
 #define IOMMU_PGFAULT_PERM_EXEC  (1u << 2)
@@ -72,6 +73,7 @@ struct iommu_hwpt_pgfault {
     uint32_t flags, dev_id, pasid, grpid, perm;
     uint64_t addr;
     uint32_t cookie;
+    uint64_t priv_data[2];         /* the request's QW2/QW3 with FLAGS_PRIV_DATA, else 0 */
 };
 enum iommufd_page_response_code { IOMMUFD_PAGE_RESP_SUCCESS = 0, IOMMUFD_PAGE_RESP_INVALID = 1 };
 

@@ -29,13 +29,15 @@ struct viommu_bind {
     struct iommu_hwpt_vtd_s1 s1;
 };
 
-/* A host page request the guest has to answer (the last of its group). */
+/* A host page request the guest has to answer: the last of its group, or
+ * one carrying private data (§6.4: rev 3.x requires a response for both). */
 struct viommu_pending {
-    bool used;
+    bool used, last, pdp;
     uint16_t vbdf;
     uint32_t pasid;
     uint16_t prgi;
     uint32_t cookie;
+    uint64_t priv_data[2];
 };
 
 struct viommu {

@@ -15,32 +15,38 @@ static int dev_by_id(const struct viommu *v, uint32_t dev_id)
     return -1;
 }
 
-/* Remembers the cookie of a group's last request (v->lock held). */
+/* Remembers the cookie of a request that expects a response (v->lock
+ * held). */
 static bool pending_add(struct viommu *v, uint16_t vbdf, const struct iommu_hwpt_pgfault *f)
 {
     for (unsigned i = 0; i < VIOMMU_MAX_PENDING; i++) {
         struct viommu_pending *p = &v->pending[i];
         if (!p->used) {
-            *p = (struct viommu_pending){ .used = true, .vbdf = vbdf, .pasid = f->pasid,
-                                          .prgi = (uint16_t)f->grpid, .cookie = f->cookie };
+            *p = (struct viommu_pending){
+                .used = true, .last = f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE,
+                .pdp = f->flags & IOMMU_PGFAULT_FLAGS_PRIV_DATA, .vbdf = vbdf, .pasid = f->pasid,
+                .prgi = (uint16_t)f->grpid, .cookie = f->cookie,
+                .priv_data = { f->priv_data[0], f->priv_data[1] } };
             return true;
         }
     }
     return false;
 }
 
-/* One host page request: injected with the virtual BDF and the guest PASID
- * (guest PASIDs are the host PASIDs of the device). A request without
- * PASID, or of no device of ours, never reaches the guest: answered
- * Invalid when the device waits for an answer. */
+/* One host page request: injected with the virtual BDF, the guest PASID
+ * (guest PASIDs are the host PASIDs of the device) and its private data
+ * (§6.1 PDP, QW2/QW3). A request without PASID, or of no device of ours,
+ * never reaches the guest: answered Invalid when the device waits for an
+ * answer (last of its group, or private data: §6.4). */
 static void inject_fault(struct viommu *v, const struct iommu_hwpt_pgfault *f)
 {
     bool last = f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+    bool pdp = f->flags & IOMMU_PGFAULT_FLAGS_PRIV_DATA;
     pthread_mutex_lock(&v->lock);
     int di = dev_by_id(v, f->dev_id);
     bool ok = di >= 0 && (f->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID);
     uint16_t vbdf = ok ? v->dev[di].vbdf : 0;
-    if (ok && last)
+    if (ok && (last || pdp))
         ok = pending_add(v, vbdf, f);   /* before injecting: the answer may be immediate */
     if (ok)
         v->stats.page_requests++;
@@ -48,7 +54,7 @@ static void inject_fault(struct viommu *v, const struct iommu_hwpt_pgfault *f)
         v->stats.dropped_requests++;
     pthread_mutex_unlock(&v->lock);
     if (!ok) {
-        if (last)
+        if (last || pdp)
             iommufd_fault_respond(v->cfg.ifd, f->cookie, IOMMUFD_PAGE_RESP_INVALID);
         return;
     }
@@ -56,30 +62,50 @@ static void inject_fault(struct viommu *v, const struct iommu_hwpt_pgfault *f)
         .sid = vbdf, .pasid_present = true, .pasid = f->pasid, .addr = f->addr & ~0xFFFULL,
         .read = f->perm & IOMMU_PGFAULT_PERM_READ, .write = f->perm & IOMMU_PGFAULT_PERM_WRITE,
         .exec = f->perm & IOMMU_PGFAULT_PERM_EXEC, .priv = f->perm & IOMMU_PGFAULT_PERM_PRIV,
-        .lpig = last, .prgi = (uint16_t)(f->grpid & 0x1FF) };
+        .lpig = last, .prgi = (uint16_t)(f->grpid & 0x1FF), .pdp = pdp,
+        .priv_data = { pdp ? f->priv_data[0] : 0, pdp ? f->priv_data[1] : 0 } };
     vtd_page_request(v->vu, &pr);
 }
 
+/* How well an outstanding request matches a response of its (vBDF, PASID,
+ * PRGI): the same LPIG, and the same private data echoed (§4.8 type 9),
+ * tell apart requests of one group that each expect a response. */
+static unsigned match_score(const struct viommu_pending *p, const struct vtd_page_resp *r)
+{
+    bool same_pd = p->pdp == r->pdp && (!p->pdp || (p->priv_data[0] == r->priv_data[0] &&
+                                                     p->priv_data[1] == r->priv_data[1]));
+    return (p->last == r->lpig ? 1u : 0u) + (same_pd ? 2u : 0u);
+}
+
 /* A page group response from the guest (or from the unit itself): answers
- * the host request of the same (vBDF, PASID, PRGI). Response Failure has
- * no iommufd code; it is answered Invalid. Unknown groups are ignored, as
- * a device ignores a response it did not ask for. Unit lock held. */
+ * the host request of the same (vBDF, PASID, PRGI), the best match when
+ * several of a group are outstanding. The host device gets its own
+ * request's private data back (iommufd keeps it), never what the guest
+ * wrote. Response Failure has no iommufd code; it is answered Invalid.
+ * Unknown groups are ignored, as a device ignores a response it did not
+ * ask for. Unit lock held. */
 void viommu_page_response(void *opaque, const struct vtd_page_resp *r)
 {
     struct viommu *v = opaque;
     uint32_t cookie = 0;
-    bool found = false;
+    struct viommu_pending *best = NULL;
+    unsigned best_score = 0;
     pthread_mutex_lock(&v->lock);
-    for (unsigned i = 0; i < VIOMMU_MAX_PENDING && r->pasid_present && !found; i++) {
+    for (unsigned i = 0; i < VIOMMU_MAX_PENDING && r->pasid_present && best_score < 3; i++) {
         struct viommu_pending *p = &v->pending[i];
-        if (p->used && p->vbdf == r->sid && p->pasid == r->pasid && p->prgi == r->prgi) {
-            cookie = p->cookie, found = true;
-            p->used = false;
-            v->stats.page_responses++;
-        }
+        if (!p->used || p->vbdf != r->sid || p->pasid != r->pasid || p->prgi != r->prgi)
+            continue;
+        unsigned sc = match_score(p, r);
+        if (!best || sc > best_score)
+            best = p, best_score = sc;
+    }
+    if (best) {
+        cookie = best->cookie;
+        best->used = false;
+        v->stats.page_responses++;
     }
     pthread_mutex_unlock(&v->lock);
-    if (found)
+    if (best)
         iommufd_fault_respond(v->cfg.ifd, cookie, r->rc == VTD_PRG_SUCCESS
                                                       ? IOMMUFD_PAGE_RESP_SUCCESS
                                                       : IOMMUFD_PAGE_RESP_INVALID);

@@ -253,25 +253,28 @@ static void test_unbind(void **state)
 }
 
 extern const struct CMUnitTest viommu_bad_tests[4];      /* viommu_bad.c */
-extern const struct CMUnitTest viommu_events_tests[3];   /* viommu_events.c */
+extern const struct CMUnitTest viommu_events_tests[4];   /* viommu_events.c */
 extern const struct CMUnitTest viommu_inv_tests[3];      /* viommu_inv.c */
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define APPEND(t, n, a) (memcpy(&(t)[n], (a), sizeof(a)), (n) += COUNT(a))
 
 int main(void)
 {
-    struct CMUnitTest tests[] = {
+    static const struct CMUnitTest own[] = {
         cmocka_unit_test(test_caps_and_boot),
         cmocka_unit_test(test_bind_store),
         cmocka_unit_test(test_page_request_round_trip),
         cmocka_unit_test(test_unmap_invalidate),
         cmocka_unit_test(test_unbind),
         cmocka_unit_test(test_unmap_storm_merged),
-        { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 }, { 0 },
     };
-    for (unsigned i = 0; i < 4; i++)
-        tests[6 + i] = viommu_bad_tests[i];
-    for (unsigned i = 0; i < 3; i++)
-        tests[10 + i] = viommu_events_tests[i];
-    for (unsigned i = 0; i < 3; i++)
-        tests[13 + i] = viommu_inv_tests[i];
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    struct CMUnitTest tests[COUNT(own) + COUNT(viommu_bad_tests) + COUNT(viommu_events_tests) +
+                            COUNT(viommu_inv_tests)];
+    size_t n = 0;
+    APPEND(tests, n, own);
+    APPEND(tests, n, viommu_bad_tests);
+    APPEND(tests, n, viommu_events_tests);
+    APPEND(tests, n, viommu_inv_tests);
+    return _cmocka_run_group_tests("test_viommu", tests, n, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "lib/hw.h"
 #include "lib/hw_regs.h"
 #include "viommu_fixture.h"
+#include "os/iommu.h"
 
 #define ERR(st) (((st) >> 8) & 0xFF)
 #define FAULT_VA (1ULL << 39)   /* PML4 index 1 */
@@ -118,7 +119,75 @@ static void test_assign_refusals(void **state)
     host_destroy(h);
 }
 
-const struct CMUnitTest viommu_events_tests[3] = {
+/* The host queue slot n descriptors before the tail (256-bit queue). */
+static void host_iq_back(struct host *h, unsigned unit, unsigned n, uint64_t *d)
+{
+    struct os_iommu *m = &h->iommu[unit];
+    unsigned slot = (m->iq_tail + m->iq_len - n) % m->iq_len;
+    assert_true(m->dw);
+    assert_int_equal(mem_read(h->mem, m->iq + 32ULL * slot, d, 32), 0);
+}
+
+/* Private data (§6.1 PDP, §6.4, rev 3.x): a host page request carrying
+ * private data and no LPIG still expects a response. It reaches the guest
+ * PRQ with PDP and its QW2/QW3; the guest's page group response (PDP, the
+ * data echoed) answers the host: a page group response with the request's
+ * RID (the host BDF), PASID, PRGI and private data goes out on the host
+ * unit's queue. */
+static void test_private_data(void **state)
+{
+    (void)state;
+    const uint64_t pd0 = 0x1122334455667788ULL, pd1 = 0x99AABBCCDDEEFF00ULL;
+    struct host *h = vg_host(1);
+    struct vg g;
+    vg_init(&g, h, 0, true);
+    vg_bind(&g, VG_PASID);
+    struct vtd_page_req pr = { .sid = h->acc_bdf[0], .pasid_present = true, .pasid = VG_PASID,
+                               .addr = VG_DATA_VA, .read = true, .prgi = 0x155, .pdp = true,
+                               .priv_data = { pd0, pd1 } };
+    vtd_page_request(h->unit[0], &pr);   /* as the device would send it */
+    assert_int_equal(vg_poll_wait(&g), 1);
+    assert_int_equal(vg_rd(&g, REG_OFF_PQT, 8), 32);
+    uint64_t d[4];
+    for (unsigned i = 0; i < 4; i++)
+        d[i] = vg_r64(&g, VG_PRQ + 8 * i);
+    assert_int_equal(HW_GET(PAGE_REQ, RID, d), VG_VBDF);
+    assert_int_equal(HW_GET(PAGE_REQ, PASID, d), VG_PASID);
+    assert_int_equal(HW_GET(PAGE_REQ, PDP, d), 1);
+    assert_int_equal(HW_GET(PAGE_REQ, LPIG, d), 0);
+    assert_int_equal(HW_GET(PAGE_REQ, PRGI, d), 0x155);
+    assert_true(d[2] == pd0 && d[3] == pd1);
+    vg_wr(&g, REG_OFF_PQH, 8, 32);
+    struct os_page_req resp = { .sid = VG_VBDF, .pasid_present = true, .pasid = VG_PASID,
+                                .prgi = 0x155, .pdp = true, .priv_data = { pd0, pd1 } };
+    uint64_t r[1][4] = { { 0 } };
+    os_qi_pgresp(r[0], &resp, VTD_PRG_SUCCESS);
+    vg_qi(&g, r, 1);
+    struct viommu_stats s;
+    viommu_stats(g.v, &s);
+    assert_int_equal(s.page_requests, 1);
+    assert_int_equal(s.page_responses, 1);
+    assert_int_equal(s.dropped_requests, 0);
+    uint64_t q[4];
+    host_iq_back(h, 0, 2, q);   /* the response, then os_qi_submit's wait */
+    assert_int_equal(inv_desc_type(q), INV_TYPE_PGRESP);
+    assert_int_equal(HW_GET(INV_PGRESP, RID, q), h->acc_bdf[0]);
+    assert_int_equal(HW_GET(INV_PGRESP, PASID, q), VG_PASID);
+    assert_int_equal(HW_GET(INV_PGRESP, PRGI, q), 0x155);
+    assert_int_equal(HW_GET(INV_PGRESP, LPIG, q), 0);
+    assert_int_equal(HW_GET(INV_PGRESP, PDP, q), 1);
+    assert_int_equal(HW_GET(INV_PGRESP, RC, q), VTD_PRG_SUCCESS);
+    assert_true(q[2] == pd0 && q[3] == pd1);
+    /* answered once: the same response again reaches nothing */
+    vg_qi(&g, r, 1);
+    viommu_stats(g.v, &s);
+    assert_int_equal(s.page_responses, 1);
+    vg_fini(&g);
+    host_destroy(h);
+}
+
+const struct CMUnitTest viommu_events_tests[4] = {
+    cmocka_unit_test(test_private_data),
     cmocka_unit_test(test_fault_event),
     cmocka_unit_test(test_prq_overflow),
     cmocka_unit_test(test_assign_refusals),
