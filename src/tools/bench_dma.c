@@ -12,11 +12,12 @@
 #include <string.h>
 
 #include "tools/bench.h"
+#include "tools/bench_dma.h"
 #include "vmm/host.h"
 #include "workloads/workloads.h"
 
-#define COPY_BYTES (64ULL << 20)
-#define FAULTS     2000
+#define COPY_BYTES DMA_COPY_BYTES
+#define FAULTS     DMA_FAULTS
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -25,7 +26,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* memcpy of the same physical pages the device copies (the limit). */
-static double memcpy_ns(struct host *h, struct wl_proc *p, uint64_t src, uint64_t dst)
+static double memcpy_ns(const struct dma_machine *mc, struct wl_proc *p, uint64_t src, uint64_t dst)
 {
     uint64_t n = COPY_BYTES / 4096;
     void **s = malloc(n * sizeof(void *)), **d = malloc(n * sizeof(void *));
@@ -35,8 +36,8 @@ static double memcpy_ns(struct host *h, struct wl_proc *p, uint64_t src, uint64_
         enum pt_page_size sz;
         pt_lookup(&p->mm.pt, src + i * 4096, &ps, &sz);
         pt_lookup(&p->mm.pt, dst + i * 4096, &pd, &sz);
-        s[i] = mem_ptr(h->mem, ps & PTE_ADDR_MASK, 4096);
-        d[i] = mem_ptr(h->mem, pd & PTE_ADDR_MASK, 4096);
+        s[i] = mc->ptr(mc->ctx, ps & PTE_ADDR_MASK);
+        d[i] = mc->ptr(mc->ctx, pd & PTE_ADDR_MASK);
     }
     for (int rep = 0; s && d && rep < 3; rep++) {
         uint64_t t0 = bench_now_ns();
@@ -65,7 +66,7 @@ static void percentiles(uint64_t *v, unsigned n, uint64_t *med, uint64_t *p99)
     *med = n ? v[n / 2] : 0, *p99 = n ? v[(uint64_t)n * 99 / 100] : 0;
 }
 
-static int fault_rtt(struct host *h, struct wl_proc *p, uint64_t *med, uint64_t *p99,
+static int fault_rtt(struct accel *dev, struct wl_proc *p, uint64_t *med, uint64_t *p99,
                      uint64_t *bmed, uint64_t *bp99)
 {
     uint64_t area, *lat = calloc(FAULTS, sizeof(uint64_t));
@@ -84,16 +85,16 @@ static int fault_rtt(struct host *h, struct wl_proc *p, uint64_t *med, uint64_t 
         lat[i] = bench_now_ns() - t0;
     }
     percentiles(lat, FAULTS, bmed, bp99);
-    unsigned n = accel_fault_rtts(h->acc[0].dev, lat, FAULTS);
+    unsigned n = accel_fault_rtts(dev, lat, FAULTS);
     percentiles(lat, n, med, p99);
     free(lat);
     return n >= FAULTS ? 0 : -1;
 }
 
-static int prepare(struct host *h, struct wl_proc *p, uint64_t *src, uint64_t *dst)
+static int prepare(const struct dma_machine *mc, struct wl_proc *p, uint64_t *src, uint64_t *dst)
 {
     static uint8_t page[4096];
-    if (wl_proc_open(p, &h->k, &h->drv[0]) ||
+    if (wl_proc_open(p, mc->k, mc->a) ||
         os_mmap(&p->mm, COPY_BYTES, OS_PROT_READ | OS_PROT_WRITE, src) ||
         os_mmap(&p->mm, COPY_BYTES, OS_PROT_READ | OS_PROT_WRITE, dst))
         return -1;
@@ -106,6 +107,32 @@ static int prepare(struct host *h, struct wl_proc *p, uint64_t *src, uint64_t *d
     return 0;
 }
 
+int dma_measure(const struct dma_machine *mc, struct dma_result *r)
+{
+    struct wl_proc p;
+    uint64_t src, dst;
+    *r = (struct dma_result){ .warm_ns = 1e30 };
+    if (prepare(mc, &p, &src, &dst)) {
+        wl_proc_close(&p);
+        return -1;
+    }
+    r->cold_ns = device_copy_ns(&p, src, dst);
+    for (int rep = 0; rep < 3; rep++) {
+        double ns = device_copy_ns(&p, src, dst);
+        r->warm_ns = ns >= 0 && ns < r->warm_ns ? ns : r->warm_ns;
+    }
+    r->memcpy_ns = memcpy_ns(mc, &p, src, dst);
+    accel_fault_rtts(mc->dev, NULL, 0);   /* forget the copies' samples */
+    int frc = fault_rtt(mc->dev, &p, &r->rtt_med, &r->rtt_p99, &r->batch_med, &r->batch_p99);
+    wl_proc_close(&p);
+    return r->cold_ns < 0 || r->warm_ns >= 1e30 || frc ? -1 : 0;
+}
+
+static void *host_ptr(void *ctx, uint64_t pa)
+{
+    return mem_ptr(((struct host *)ctx)->mem, pa, 4096);
+}
+
 int bench_dma(FILE *out, bool json)
 {
     struct host_config c;
@@ -113,27 +140,21 @@ int bench_dma(FILE *out, bool json)
     host_config_default(&c);
     c.nunits = 1, c.naccels = 1, c.mem_size = 1ULL << 30;
     struct host *h = host_create(&c, why, sizeof(why));
-    struct wl_proc p;
-    uint64_t src, dst, med = 0, p99 = 0, bmed = 0, bp99 = 0;
-    if (!h || prepare(h, &p, &src, &dst)) {
-        fprintf(stderr, "bench dma: set-up failed%s%s\n", h ? "" : ": ", h ? "" : why);
-        host_destroy(h);
+    if (!h) {
+        fprintf(stderr, "bench dma: set-up failed: %s\n", why);
         return 1;
     }
-    double cold = device_copy_ns(&p, src, dst), warm = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
-        double ns = device_copy_ns(&p, src, dst);
-        warm = ns >= 0 && ns < warm ? ns : warm;
-    }
-    double limit = memcpy_ns(h, &p, src, dst);
-    accel_fault_rtts(h->acc[0].dev, NULL, 0);   /* forget the copies' samples */
-    int frc = fault_rtt(h, &p, &med, &p99, &bmed, &bp99);
-    wl_proc_close(&p);
+    struct dma_machine mc = { &h->k, &h->drv[0], h->acc[0].dev, host_ptr, h };
+    struct dma_result res;
+    int rc = dma_measure(&mc, &res);
     host_destroy(h);
-    if (cold < 0 || warm >= 1e30 || frc) {
+    if (rc) {
         fprintf(stderr, "bench dma: a batch failed\n");
         return 1;
     }
+    double limit = res.memcpy_ns, cold = res.cold_ns, warm = res.warm_ns;
+    double med = (double)res.rtt_med, p99 = (double)res.rtt_p99;
+    double bmed = (double)res.batch_med, bp99 = (double)res.batch_p99;
     double gbs = 1e9 / (1 << 30);
     if (json)
         fprintf(out, "{\"name\": \"dma\", \"bytes\": %llu, \"targets\": {\"warm_ratio\": 0.85, "

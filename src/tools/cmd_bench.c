@@ -14,6 +14,7 @@ static const struct {
     { "translate", bench_translate },
     { "qi",        bench_qi },
     { "dma",       bench_dma },
+    { "guest",     bench_guest },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
