@@ -110,12 +110,35 @@ int os_accel_open(struct os_accel *a, struct os_mm *mm, uint64_t compl_va, struc
     return 0;
 }
 
+int os_accel_open_dma(struct os_accel *a, uint64_t compl_iova, struct os_accel_ctx *c)
+{
+    if (__atomic_load_n(&a->released, __ATOMIC_ACQUIRE))
+        return -19;
+    os_lock(a->k, &a->lock);
+    unsigned i = 0;
+    while (i < a->nctx && (a->ctx_used & (1u << i)))
+        i++;
+    if (i < a->nctx)
+        a->ctx_used |= 1u << i;
+    os_unlock(&a->lock);
+    if (i == a->nctx)
+        return -16;
+    *c = (struct os_accel_ctx){ .a = a, .idx = i, .nopasid = true };
+    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET);
+    wr(a, CTX(c, ACCEL_CTX_PASID), 4, 0);
+    wr(a, CTX(c, ACCEL_CTX_COMPL_VA), 8, compl_iova);
+    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_ENABLE);
+    c->seqno = rd(a, CTX(c, ACCEL_CTX_SEQNO), 8);
+    return 0;
+}
+
 void os_accel_close(struct os_accel_ctx *c)
 {
     struct os_accel *a = c->a;
     wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET);
     wr(a, CTX(c, ACCEL_CTX_CTRL), 4, 0);
-    os_sva_unbind(a->svm, a->bdf, c->mm);
+    if (!c->nopasid)
+        os_sva_unbind(a->svm, a->bdf, c->mm);
     os_lock(a->k, &a->lock);
     a->ctx_used &= ~(1u << c->idx);
     os_unlock(&a->lock);
@@ -152,7 +175,8 @@ int os_accel_wait(struct os_accel_ctx *c, uint64_t seqno, unsigned timeout_ms, u
         bool late = k->ops.now_ns ? k->ops.now_ns(k->ops.ctx) - start > timeout_ms * 1000000ULL
                                   : spin > timeout_ms * 100000ULL;
         if (late) {
-            wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET | ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID);
+            wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET | ACCEL_CTRL_ENABLE |
+                                                 (c->nopasid ? 0 : ACCEL_CTRL_PASID));
             *err = ACCEL_ERR_TIMEOUT;
             *fault_va = 0;
             return -110;

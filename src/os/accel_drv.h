@@ -29,6 +29,7 @@ struct os_accel_ctx {
     struct os_mm *mm;
     uint32_t pasid;
     uint64_t seqno;               /* last handed out by os_accel_next_seqno */
+    bool nopasid;                 /* os_accel_open_dma: requests without PASID */
 };
 
 /* Probes the device at bdf: identity, BAR0, memory/bus master, MSI, the
@@ -46,7 +47,13 @@ void os_accel_reclaim(struct os_accel *a);
 /* Binds mm (SVA) and takes a free context programmed with its PASID;
  * completions are written as u64 seqnos to compl_va (0: none). */
 int os_accel_open(struct os_accel *a, struct os_mm *mm, uint64_t compl_va, struct os_accel_ctx *c);
-/* Resets the context and unbinds. */
+/* A context without PASID (ACCEL_CTRL_ENABLE without ACCEL_CTRL_PASID):
+ * its requests are translated by the device's DMA domain (os/dma.h), so
+ * batches, buffers and compl_iova (0: none) are IOVAs the kernel mapped
+ * with os_dma_map. No SVA bind; os_accel_submit / os_accel_wait /
+ * os_accel_close work on it as on any context. */
+int os_accel_open_dma(struct os_accel *a, uint64_t compl_iova, struct os_accel_ctx *c);
+/* Resets the context and unbinds (a context with PASID). */
 void os_accel_close(struct os_accel_ctx *c);
 /* The sequence number the next batch's END command must carry (above
  * every number the context completed before, also for earlier owners). */

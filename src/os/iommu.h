@@ -15,12 +15,15 @@
 #define OS_FLPT_DID        1      /* Linux FLPT_DEFAULT_DID: first-level and pass-through */
 #define OS_PASID_MAX       (1u << 20)
 
+struct os_dma;
+
 struct os_iommu_dev {
     uint16_t bdf;
     bool ats, pasid, pri;         /* device features the driver uses */
     uint64_t pasid_dir;           /* PASID directory (scalable mode) */
     unsigned pdts;
     unsigned ats_qdep;
+    struct os_dma *dma;           /* DMA domain for requests without PASID (dma.c), or NULL */
 };
 
 /* A non-recoverable fault as the handler read it (§5.2, os-driver §2.7). */
@@ -129,6 +132,23 @@ void os_iommu_did_free(struct os_iommu *m, uint16_t did);
  * second-level entries built by iommufd) and flushes as caching mode
  * requires; 0 or -errno. */
 int os_iommu_set_pasid_raw(struct os_iommu *m, uint16_t bdf, uint32_t pasid, const uint64_t *pte);
+/* Replaces PASID-table entry `pasid` (8 qwords) of an attached device,
+ * whatever its PASID support: RID_PASID (0) carries its requests without
+ * PASID (DMA domains, dma.c). A present entry is torn down first as
+ * intel_pasid_tear_down_entry does (P cleared; PASID cache, the IOTLB
+ * (second level / nested) or PASID IOTLB (first level / pass-through) of
+ * its domain and, with ATS, the device TLB flushed), then the new entry is
+ * written (present bit last) and flushed as caching mode requires. *old (8
+ * qwords, may be NULL) receives the entry replaced. Scalable mode only;
+ * 0 or -errno. */
+int os_iommu_replace_pasid(struct os_iommu *m, uint16_t bdf, uint32_t pasid, const uint64_t *pte,
+                           uint64_t *old);
+/* Legacy mode: the same for the device's context entry (2 qwords): the
+ * present one cleared, context cache (device-selective, its DID), IOTLB
+ * (its domain) and device TLB flushed; the new one written, and with
+ * caching mode the context cache (device-selective, DID 0) and the new
+ * domain's IOTLB flushed (os-driver §2.2 step 3). 0 or -errno. */
+int os_iommu_replace_ctx(struct os_iommu *m, uint16_t bdf, const uint64_t *ce, uint64_t *old);
 
 /* Second-level page tables of the host kernel (§3.2): map/unmap 4 KiB
  * pages; *root allocated on first use. 0 or -errno. */
@@ -150,6 +170,9 @@ void os_qi_piotlb(uint64_t *d, unsigned g, uint16_t did, uint32_t pasid, uint64_
 void os_qi_pdevtlb(uint64_t *d, uint16_t sid, uint32_t pasid, unsigned qdep, uint64_t addr,
                    uint64_t pages);
 void os_qi_pgresp(uint64_t *d, const struct os_page_req *pr, unsigned rc);
+/* Device-TLB invalidation without PASID (type 3, §4.5), size encoded as
+ * os_qi_pdevtlb does. */
+void os_qi_devtlb(uint64_t *d, uint16_t sid, unsigned qdep, uint64_t addr, uint64_t pages);
 
 /* Interrupt handlers (also callable by polling code). */
 void os_iommu_fault_irq(void *iommu);

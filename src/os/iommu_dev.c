@@ -247,3 +247,90 @@ int os_iommu_set_pasid_raw(struct os_iommu *m, uint16_t bdf, uint32_t pasid, con
     os_unlock(&m->ctx_lock);
     return rc;
 }
+
+/* ---- replacing the entry behind requests without PASID (dma.c) -------- */
+
+/* Teardown flush of a PASID entry that was present (Linux
+ * intel_pasid_tear_down_entry): PASID cache; the IOTLB of a second-level or
+ * nested domain, the PASID IOTLB of a first-level or pass-through one; the
+ * device TLB with ATS (always, as os_iommu_clear_pasid: its cached
+ * translations must not outlive the entry). */
+static int flush_torn_pasid(struct os_iommu *m, struct os_iommu_dev *d, uint32_t pasid,
+                            const uint64_t *pte)
+{
+    uint16_t did = (uint16_t)HW_GET(PASID_PTE, DID, pte);
+    unsigned pgtt = (unsigned)HW_GET(PASID_PTE, PGTT, pte);
+    uint64_t q[3][4] = { { 0 } };
+    unsigned n = 0;
+    os_qi_pc(q[n++], 1, did, pasid);
+    if (pgtt == 2 || pgtt == 3)
+        os_qi_iotlb(q[n++], 2, did, 0, 0, false);
+    else
+        os_qi_piotlb(q[n++], 2, did, pasid, 0, 0, false);
+    if (d->ats && pasid == 0)
+        os_qi_devtlb(q[n++], d->bdf, d->ats_qdep, 0, 1ULL << 52);
+    else if (d->ats)
+        os_qi_pdevtlb(q[n++], d->bdf, pasid, d->ats_qdep, 0, 1ULL << 52);
+    return os_qi_submit(m, q, n);
+}
+
+int os_iommu_replace_pasid(struct os_iommu *m, uint16_t bdf, uint32_t pasid, const uint64_t *pte,
+                           uint64_t *old)
+{
+    struct os_iommu_dev *d = os_iommu_dev(m, bdf);
+    if (!m->sm || !d || !pte || pasid >= OS_PASID_MAX)
+        return -22;
+    os_lock(m->k, &m->ctx_lock);
+    uint64_t pa = pasid_entry_addr(m, d, pasid), cur[8] = { 0 };
+    int rc = pa == OS_NO_PAGE ? -12 : 0;
+    if (!rc) {
+        m->k->ops.phys_read(m->k->ops.ctx, pa, cur, sizeof(cur));
+        if (HW_GET(PASID_PTE, P, cur)) {
+            os_wr64(m->k, pa, cur[0] & ~HW_FM(PASID_PTE, P));
+            rc = flush_torn_pasid(m, d, pasid, cur);
+        }
+        /* Written even when the flush failed: the old entry is not present
+         * any more either way, and the caller learns of the failure. */
+        int r2 = write_pasid(m, d, pasid, pte, false);
+        rc = rc ? rc : r2;
+    }
+    os_unlock(&m->ctx_lock);
+    if (old)
+        __builtin_memcpy(old, cur, sizeof(cur));
+    return rc;
+}
+
+int os_iommu_replace_ctx(struct os_iommu *m, uint16_t bdf, const uint64_t *ce, uint64_t *old)
+{
+    struct os_iommu_dev *d = os_iommu_dev(m, bdf);
+    if (m->sm || !d || !ce)
+        return -22;
+    os_lock(m->k, &m->ctx_lock);
+    uint64_t ea = ctx_entry_addr(m, bdf), cur[2] = { 0, 0 };
+    int rc = ea == OS_NO_PAGE ? -12 : 0;
+    if (!rc) {
+        cur[0] = os_rd64(m->k, ea), cur[1] = os_rd64(m->k, ea + 8);
+        if (HW_GET(CTX, P, cur)) {   /* Linux domain_context_clear_one */
+            uint16_t did = (uint16_t)HW_GET(CTX, DID, cur);
+            uint64_t q[3][4] = { { 0 } };
+            unsigned n = 0;
+            os_wr64(m->k, ea, cur[0] & ~HW_FM(CTX, P));
+            os_qi_cc(q[n++], 3, did, bdf, 0);
+            os_qi_iotlb(q[n++], 2, did, 0, 0, false);
+            if (d->ats)
+                os_qi_devtlb(q[n++], bdf, d->ats_qdep, 0, 1ULL << 52);
+            rc = os_qi_submit(m, q, n);
+        }
+        os_wr64(m->k, ea + 8, ce[1]);
+        os_wr64(m->k, ea, ce[0]);
+    }
+    os_unlock(&m->ctx_lock);
+    if (old)
+        old[0] = cur[0], old[1] = cur[1];
+    if (rc || !m->cm || !HW_GET(CTX, P, ce))
+        return rc;
+    uint64_t q[2][4] = { { 0 } };   /* CM: context-cache device-selective DID 0, IOTLB DSI */
+    os_qi_cc(q[0], 3, 0, bdf, 0);
+    os_qi_iotlb(q[1], 2, (uint16_t)HW_GET(CTX, DID, ce), 0, 0, false);
+    return os_qi_submit(m, q, 2);
+}

@@ -144,3 +144,21 @@ int os_qi_submit(struct os_iommu *m, const uint64_t (*desc)[4], unsigned n)
     os_unlock(&m->qi_lock);
     return rc;
 }
+
+/* The same size encoding for the device-TLB descriptor without PASID
+ * (type 3), which Linux uses for RID_PASID / legacy DMA domains (os-driver
+ * §2.3: qi_flush_dev_iotlb). */
+void os_qi_devtlb(uint64_t *d, uint16_t sid, unsigned qdep, uint64_t addr, uint64_t pages)
+{
+    unsigned k = 0;
+    while ((1ULL << k) < pages && k < 52)
+        k++;
+    addr &= ~((4096ULL << k) - 1);
+    HW_SET(INV_DEVTLB, TYPE_LO, d, INV_TYPE_DEVTLB), HW_SET(INV_DEVTLB, SID, d, sid);
+    HW_SET(INV_DEVTLB, MIP, d, qdep >= 32 ? 0 : qdep);
+    if (k) {
+        addr |= ((1ULL << (k - 1)) - 1) << 12;
+        HW_SET(INV_DEVTLB, S, d, 1);
+    }
+    HW_SET(INV_DEVTLB, ADDR, d, addr >> 12);
+}
