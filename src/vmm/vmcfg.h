@@ -1,0 +1,51 @@
+/* The VMM command line of `vsvm run` in QEMU's style (issue 6 item 1;
+ * README "vsvm run with guests"): the host platform and up to
+ * VMM_MAX_GUESTS guests, each with its virtual VT-d unit, assigned
+ * accelerators and the workloads to run. Parsing is pure: nothing is
+ * created, so every refusal is decided before anything starts. What only
+ * guest_create can decide (svm=on on host units that cannot nest) it
+ * reports itself. */
+#ifndef VSVM_VMM_VMCFG_H
+#define VSVM_VMM_VMCFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmm/guest.h"
+#include "vmm/host.h"
+
+#define VMM_MAX_GUESTS 4
+#define VMCFG_GUEST_MEM_MIN (16ULL << 20)
+#define VMCFG_GUEST_MEM_MAX (3ULL << 30)   /* guest RAM stays below the BARs (guest.h) */
+#define VMCFG_HOST_RESERVE  (64ULL << 20)   /* host kernel, queues, guests' host tables */
+#define VMCFG_HOST_MEM_MAX  (16ULL << 30)   /* host_create's limit */
+#define VMCFG_FIRST_SLOT    4               /* guest addresses chosen from 00:04.0 */
+
+enum vmcfg_wl {
+    VMCFG_WL_SVM_SANITY,
+    VMCFG_WL_SVM_FAULT,
+    VMCFG_WL_SVM_STOREDW_LOOP,
+    VMCFG_WL_SVM_POINTER_CHASE,
+    VMCFG_WL_DMA,
+    VMCFG_NWL
+};
+#define VMCFG_WL_SVM_SET ((1u << VMCFG_WL_DMA) - 1)   /* the four SVM workloads */
+#define VMCFG_WL_DMA_SET (1u << VMCFG_WL_DMA)
+
+struct vmm_config {
+    struct host_config host;
+    unsigned nguests;
+    struct guest_config guest[VMM_MAX_GUESTS];  /* dev[].guest_bdf always set */
+    unsigned workloads[VMM_MAX_GUESTS];         /* bit i = workload i (enum vmcfg_wl) */
+    bool json;
+    bool verbose;                               /* host and guest kernel logs */
+};
+
+/* The name of workload i ("svm_sanity", ..., "dma"). */
+const char *vmcfg_wl_name(unsigned i);
+
+/* Parses the options after the command name (argv[0] is skipped). 0, or -1
+ * with a one-line message naming the offending argument in why. */
+int vmcfg_parse(int argc, char **argv, struct vmm_config *out, char *why, size_t n);
+
+#endif

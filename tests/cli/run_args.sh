@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# CLI test of `vsvm run` with a VMM command line (README "vsvm run with
+# guests", issue 6 item 1): refused command lines exit 2 with one line on
+# stderr naming the argument and nothing on stdout; a guest with svm=on and
+# one accelerator runs the four SVM workloads (JSON), two guests at once
+# (table).
+#   usage: tests/cli/run_args.sh [path/to/vsvm]   (default build/${CFG:-gcc}/vsvm)
+# Prints "N passed, N failed"; exits non-zero when anything failed.
+set -u
+VSVM=${1:-build/${CFG:-gcc}/vsvm}
+if [ ! -x "$VSVM" ]; then
+    echo "run_args.sh: no executable '$VSVM'" >&2
+    exit 2
+fi
+passed=0; failed=0
+OUT=""; ERR=""; RC=0
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+
+run() {     # run ARGS...: sets OUT, ERR, RC
+    timeout 120 "$VSVM" run "$@" >"$tmp/out" 2>"$tmp/err"
+    RC=$?
+    OUT=$(cat "$tmp/out"); ERR=$(cat "$tmp/err")
+}
+ok()   { passed=$((passed + 1)); }
+bad()  { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# refused "text the message must hold" ARGS... : exit 2, that one line on
+# stderr, nothing on stdout.
+refused() {
+    local want=$1; shift
+    run "$@"
+    if [ "$RC" -ne 2 ]; then bad "run $*: exit $RC, expected 2 (stderr: $ERR)"; return; fi
+    if [ -n "$OUT" ]; then bad "run $*: unexpected stdout: $OUT"; return; fi
+    if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then bad "run $*: stderr is not one line: $ERR"; return; fi
+    if ! grep -qF -- "$want" <<<"$ERR"; then bad "run $*: stderr lacks '$want': $ERR"; return; fi
+    ok
+}
+
+IOMMU="-device intel-iommu"
+SVM="-device intel-iommu,svm=on"
+refused "unknown option '-cpu'" -cpu host
+refused "unexpected argument 'extra'" $SVM extra
+refused "-m needs a value" -m
+refused "-m 12X" -m 12X
+refused "-m 8M" -m 8M
+refused "-machine pc" -machine pc
+refused "-device virtio-net" -device virtio-net
+refused "'bogus'" -device intel-iommu,bogus=on
+refused "svm=maybe" -device intel-iommu,svm=maybe
+refused "aw-bits=39" -device intel-iommu,aw-bits=39
+refused "one intel-iommu per guest" $IOMMU $SVM
+refused "caching mode" -device intel-iommu,caching-mode=off -device vfio-pci,host=00:02.0
+refused "needs -device intel-iommu" -device vfio-pci,host=0000:00:02.0
+refused "host=0000:00:02" $IOMMU -device vfio-pci,host=0000:00:02
+refused "no host device 0000:00:09.0" $IOMMU -device vfio-pci,host=0000:00:09.0
+refused "no host device 0000:00:04.0" -host accels=2 $IOMMU -device vfio-pci,host=00:04.0
+refused "already assigned to guest0" $SVM -device vfio-pci,host=00:02.0 -guest $SVM -device vfio-pci,host=00:02.0
+refused "00:05.0 already used" $SVM -device vfio-pci,host=00:02.0,addr=5 -device vfio-pci,host=00:03.0,addr=05.0
+refused "addr=00.0" $SVM -device vfio-pci,host=00:02.0,addr=00.0
+refused "'rombar'" $SVM -device vfio-pci,host=00:02.0,rombar=0
+refused "unknown workload 'memtest'" -workload memtest
+refused "svm_fault needs" $IOMMU -workload svm_fault
+refused "dma needs svm=off" $SVM -workload dma
+refused "-host units=9" -host units=9
+refused "accelerator 1 behind unit 3" -host accel-units=0:3
+refused "cannot hold" -host mem=256M -m 256M
+refused "-name x" -name x -guest -name x
+refused "at most 4 guests" -guest -guest -guest -guest -guest
+
+run -h
+if [ "$RC" -eq 0 ] && grep -q "vfio-pci,host=" <<<"$OUT"; then ok; else bad "run -h: exit $RC"; fi
+
+# One guest, svm=on, one accelerator: the four SVM workloads pass in it.
+run -machine q35 -m 256M $SVM -device vfio-pci,host=0000:00:02.0,addr=06.0 -json
+python3 - "$RC" "$OUT" <<'PY' && ok || bad "one guest with svm=on (exit $RC): $ERR"
+import json, sys
+rc, d = int(sys.argv[1]), json.loads(sys.argv[2])
+assert rc == 0, "exit status"
+assert d["command"] == "run" and d["mode"] == "in-process" and d["passed"] is True, d
+(g,) = d["guests"]
+assert g["name"] == "guest0" and g["svm"] is True and g["memory_mib"] == 256, g
+assert g["devices"] == [{"guest_bdf": "00:06.0", "host_bdf": "0000:00:02.0", "unit": 0}], g
+need = {"svm_sanity": (1, 0), "svm_fault": (17, 16), "svm_storedw_loop": (16032, 33),
+        "svm_pointer_chase": (500, 1)}
+assert sorted(w["workload"] for w in g["workloads"]) == sorted(need), g["workloads"]
+for w in g["workloads"]:
+    ops, prs = need[w["workload"]]
+    assert w["device"] == "00:06.0" and w["passed"] is True and w["errors"] == 0, w
+    assert w["operations"] >= ops and w["page_requests"] >= prs, w
+PY
+
+# Two guests at once, one accelerator each, on one host unit: the table.
+run -host units=1 -name a $SVM -device vfio-pci,host=00:02.0 -workload svm_sanity,svm_fault \
+    -guest -name b $SVM -device vfio-pci,host=00:03.0 -workload svm_pointer_chase
+if [ "$RC" -eq 0 ] && [ "$(grep -c ' PASS ' <<<"$OUT")" -eq 3 ] && tail -1 <<<"$OUT" | grep -qx PASSED &&
+   grep -q '^a .*00:04.0 <- 0000:00:02.0 (dmar0) svm_fault ' <<<"$OUT" &&
+   grep -q '^b .*00:04.0 <- 0000:00:03.0 (dmar0) svm_pointer_chase ' <<<"$OUT"; then
+    ok
+else
+    bad "two guests (exit $RC): $OUT $ERR"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
