@@ -75,10 +75,11 @@ static void print_json(const struct vmm_config *c, struct lane *lanes, bool ok)
             const struct wl_result *r = &lanes[i].res[k].r;
             uint16_t b = g->dev[lanes[i].res[k].dev].guest_bdf;
             printf("%s{\"workload\": \"%s\", \"device\": \"00:%02x.%x\", \"passed\": %s, "
-                   "\"operations\": %llu, \"page_requests\": %llu, \"errors\": %llu, \"detail\": ",
-                   k ? ", " : "", vmcfg_wl_name(lanes[i].res[k].wl), b >> 3, b & 7,
-                   r->passed ? "true" : "false", (unsigned long long)r->operations,
-                   (unsigned long long)r->page_requests, (unsigned long long)r->errors);
+                   "\"operations\": %llu, \"page_requests\": %llu, \"faults\": %llu, "
+                   "\"errors\": %llu, \"detail\": ", k ? ", " : "", vmcfg_wl_name(lanes[i].res[k].wl),
+                   b >> 3, b & 7, r->passed ? "true" : "false", (unsigned long long)r->operations,
+                   (unsigned long long)r->page_requests, (unsigned long long)r->faults,
+                   (unsigned long long)r->errors);
             json_str(r->detail);
             putchar('}');
         }
@@ -92,8 +93,8 @@ static void print_text(const struct vmm_config *c, struct lane *lanes, bool ok)
     printf("host: %u remapping unit%s, %u accelerator%s, %llu MiB; %u guest%s\n", c->host.nunits,
            c->host.nunits == 1 ? "" : "s", c->host.naccels, c->host.naccels == 1 ? "" : "s",
            (unsigned long long)(c->host.mem_size >> 20), c->nguests, c->nguests == 1 ? "" : "s");
-    printf("%-15s %-31s %-18s %-6s %-8s %-13s %s\n", "guest", "device (guest <- host)",
-           "workload", "result", "ops", "page requests", "detail");
+    printf("%-15s %-31s %-18s %-6s %-8s %-13s %-6s %s\n", "guest", "device (guest <- host)",
+           "workload", "result", "ops", "page requests", "faults", "detail");
     for (unsigned i = 0; i < c->nguests; i++) {
         const struct guest_config *g = guest_cfg(lanes[i].g);
         if (!lanes[i].nres)
@@ -105,10 +106,10 @@ static void print_text(const struct vmm_config *c, struct lane *lanes, bool ok)
             char dev[40];
             snprintf(dev, sizeof(dev), "00:%02x.%x <- 0000:00:%02x.0 (dmar%u)", d->guest_bdf >> 3,
                      d->guest_bdf & 7, d->host_bdf >> 3, c->host.accel_unit[acc_index(d->host_bdf)]);
-            printf("%-15s %-31s %-18s %-6s %-8llu %-13llu %s\n", g->name, dev,
+            printf("%-15s %-31s %-18s %-6s %-8llu %-13llu %-6llu %s\n", g->name, dev,
                    vmcfg_wl_name(lanes[i].res[k].wl), r->passed ? "PASS" : "FAIL",
                    (unsigned long long)r->operations, (unsigned long long)r->page_requests,
-                   r->detail);
+                   (unsigned long long)r->faults, r->detail);
         }
     }
     printf("%s\n", ok ? "PASSED" : "FAILED");
