@@ -32,8 +32,8 @@ extern const struct wl_entry { const char *name; wl_fn fn; } wl_all[4];
  * attaches to the device for the run, a device copy through a context
  * without PASID, verified; a store into a read-only mapping and, after
  * unmap, a store to and a copy from the stale IOVAs must fail with a
- * device error at that address (counted as operations, not errors). Not
- * in wl_all: that is the SVM set. */
+ * device error at that address (counted as operations and faults, not
+ * errors). Not in wl_all: that is the SVM set. */
 void wl_dma(struct os_kernel *k, struct os_accel *a, struct wl_result *r);
 extern const struct wl_entry wl_dma_entry;
 
