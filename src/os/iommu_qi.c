@@ -5,7 +5,8 @@
 #include "lib/hw_regs.h"
 #include "os/iommu.h"
 
-#define QI_POLL_LIMIT 100000000u
+#define QI_POLL_LIMIT 100000000u   /* without a clock */
+#define QI_TIMEOUT_NS 1000000000ULL /* Linux: DMAR_OPERATION_TIMEOUT-like bound */
 
 uint64_t os_iommu_rd(struct os_iommu *m, uint32_t off, unsigned size)
 {
@@ -128,13 +129,17 @@ int os_qi_submit(struct os_iommu *m, const uint64_t (*desc)[4], unsigned n)
     os_iommu_wr(m, REG_OFF_IQT, 4, (uint64_t)m->iq_tail << (m->dw ? 5 : 4));
     m->qi_submits++;
     int rc = 0;
+    struct os_kernel *k = m->k;
+    uint64_t start = k->ops.now_ns ? k->ops.now_ns(k->ops.ctx) : 0;
     for (unsigned spin = 0;; spin++) {
         if (os_rd32(m->k, m->status) == OS_QI_DONE)
             break;
         uint32_t fsts = (uint32_t)os_iommu_rd(m, REG_OFF_FSTS, 4);
         int e = qi_handle_error(m, fsts);
         rc = rc ? rc : e;
-        if (spin == QI_POLL_LIMIT) {
+        bool late = k->ops.now_ns ? k->ops.now_ns(k->ops.ctx) - start > QI_TIMEOUT_NS
+                                  : spin == QI_POLL_LIMIT;
+        if (late) {
             os_log(m->k, 0, "dmar%u: invalidation never completed", m->index);
             rc = -5;  /* -EIO */
             break;

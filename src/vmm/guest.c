@@ -5,6 +5,7 @@
 
 #include "lib/hw.h"
 #include "vmm/guest_internal.h"
+#include "vmm/sched.h"
 
 #define GUEST_FIRST_SLOT 4      /* automatic guest BDFs: 00:04.0, 00:05.0, ... */
 #define GUEST_MEM_MIN (16ULL << 20)
@@ -158,15 +159,24 @@ struct guest *guest_create(struct host *h, const struct guest_config *c, char *w
  * queued (its handlers may still touch the viommu), then the viommu answers
  * every outstanding page request and detaches, and the devices go back to
  * the host. */
-void guest_destroy(struct guest *g)
+void guest_kill(struct guest *g)
 {
-    if (!g)
-        return;
+    if (__atomic_load_n(&g->dead, __ATOMIC_ACQUIRE))
+        return;   /* killed already (one killer: the VMM thread owning the guest) */
+    g->dead_clock = vmm_now_ns(NULL);
+    __atomic_store_n(&g->dead, true, __ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < g->ndev; i++)
         if (g->dev[i].assigned)
             accel_reset(g->h->acc[g->dev[i].hidx].dev);
     if (g->ifd)
         iommufd_set_notify(g->ifd, NULL, NULL);
+}
+
+void guest_destroy(struct guest *g)
+{
+    if (!g)
+        return;
+    guest_kill(g);
     for (unsigned i = 0; i < g->ndev; i++)
         if (g->dev[i].assigned)
             guest_dev_irq_off(&g->dev[i]);

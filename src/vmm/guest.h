@@ -45,8 +45,16 @@ void guest_config_default(struct guest_config *c);
  * configuration is refused (host BDF absent or assigned, svm=on on host
  * units that cannot nest, duplicate guest BDFs, ...) or boot fails. */
 struct guest *guest_create(struct host *h, const struct guest_config *c, char *why, size_t n);
-/* Stops the guest: outstanding page requests answered, devices detached,
- * reset and given back to the host kernel. NULL is ignored. */
+/* Kills the guest's machine at once, whatever its kernel is doing (a VMM
+ * stopping the vCPUs): its devices are reset, so they wait for nothing of
+ * it any more; from then on its MMIO reads all-ones, writes are dropped,
+ * memory accesses fail and waits return, so every thread still running
+ * its kernel code comes back. The caller joins those threads, then calls
+ * guest_destroy. */
+void guest_kill(struct guest *g);
+/* Stops the guest (guest_kill if not done): outstanding page requests
+ * answered, devices detached, reset and given back to the host kernel.
+ * No thread may be running the guest's kernel code. NULL is ignored. */
 void guest_destroy(struct guest *g);
 
 /* The guest kernel and its accelerator drivers (for running workloads in

@@ -43,6 +43,8 @@ struct guest {
     uint64_t queue_next;        /* bump allocator in [GUEST_QUEUE_LOW, GUEST_QUEUE_HIGH) */
     pthread_mutex_t queue_lock;
     struct vmm_irq irq;         /* the guest's interrupt thread (vCPU interrupts) */
+    bool dead;                  /* guest_kill: its machine answers nothing any more */
+    uint64_t dead_clock;        /* its clock after death (guest_ops.c) */
     /* the guest kernel */
     struct os_kernel k;
     struct os_iommu iommu[1];

@@ -8,6 +8,11 @@
 #include "vmm/guest_internal.h"
 #include "vmm/sched.h"
 
+static bool dead(const struct guest *g)
+{
+    return __atomic_load_n(&g->dead, __ATOMIC_ACQUIRE);
+}
+
 static bool in_unit(uint64_t pa, unsigned size)
 {
     return pa >= GUEST_UNIT_BASE && pa + size <= GUEST_UNIT_BASE + 0x1000;
@@ -17,6 +22,8 @@ static uint64_t g_mmio_read(void *ctx, uint64_t pa, unsigned size)
 {
     struct guest *g = ctx;
     uint64_t off, v = 0;
+    if (dead(g))
+        return ~0ULL;
     if (in_unit(pa, size))
         return viommu_mmio_read(g->v, (uint32_t)(pa - GUEST_UNIT_BASE), size);
     struct guest_dev *d = guest_bar_find(g, pa, size, &off);
@@ -29,6 +36,8 @@ static void g_mmio_write(void *ctx, uint64_t pa, unsigned size, uint64_t v)
 {
     struct guest *g = ctx;
     uint64_t off;
+    if (dead(g))
+        return;
     if (in_unit(pa, size)) {
         viommu_mmio_write(g->v, (uint32_t)(pa - GUEST_UNIT_BASE), size, v);
         return;
@@ -40,22 +49,26 @@ static void g_mmio_write(void *ctx, uint64_t pa, unsigned size, uint64_t v)
 
 static int g_read(void *ctx, uint64_t pa, void *b, size_t n)
 {
-    return gpa_read(((struct guest *)ctx)->ram, pa, b, n);
+    struct guest *g = ctx;
+    return dead(g) ? -1 : gpa_read(g->ram, pa, b, n);
 }
 
 static int g_write(void *ctx, uint64_t pa, const void *b, size_t n)
 {
-    return gpa_write(((struct guest *)ctx)->ram, pa, b, n);
+    struct guest *g = ctx;
+    return dead(g) ? -1 : gpa_write(g->ram, pa, b, n);
 }
 
 static int g_cmpxchg(void *ctx, uint64_t pa, uint64_t e, uint64_t d, bool *ok)
 {
-    return gpa_cmpxchg64(((struct guest *)ctx)->ram, pa, e, d, ok);
+    struct guest *g = ctx;
+    return dead(g) ? -1 : gpa_cmpxchg64(g->ram, pa, e, d, ok);
 }
 
 static uint64_t g_page(void *ctx)
 {
-    uint64_t gpa = gpa_page_alloc(((struct guest *)ctx)->ram);
+    struct guest *g = ctx;
+    uint64_t gpa = dead(g) ? ~0ULL : gpa_page_alloc(g->ram);
     return gpa == ~0ULL ? OS_NO_PAGE : gpa;
 }
 
@@ -70,6 +83,8 @@ static uint64_t g_pages(void *ctx, unsigned n)
 {
     struct guest *g = ctx;
     uint64_t size = 4096, pa = OS_NO_PAGE;
+    if (dead(g))
+        return OS_NO_PAGE;
     while (size < 4096ULL * n)
         size <<= 1;
     pthread_mutex_lock(&g->queue_lock);
@@ -87,12 +102,29 @@ static uint64_t g_pages(void *ctx, unsigned n)
 
 static uint32_t g_cfg_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
 {
-    return guest_cfg_read(ctx, bdf, off, size);
+    return dead(ctx) ? ~0u : guest_cfg_read(ctx, bdf, off, size);
 }
 
 static void g_cfg_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t v)
 {
-    guest_cfg_write(ctx, bdf, off, size, v);
+    if (!dead(ctx))
+        guest_cfg_write(ctx, bdf, off, size, v);
+}
+
+/* A dead machine's clock runs a second per reading: every timeout its
+ * kernel code is waiting out expires within a few polls. */
+static uint64_t g_now(void *ctx)
+{
+    struct guest *g = ctx;
+    if (!dead(g))
+        return vmm_now_ns(ctx);
+    return __atomic_add_fetch(&g->dead_clock, 1000000000ULL, __ATOMIC_RELAXED);
+}
+
+static void g_wait(void *ctx, const uint32_t *addr, uint32_t old, uint64_t timeout_ns)
+{
+    if (!dead(ctx))
+        vmm_wait_change(ctx, addr, old, timeout_ns);
 }
 
 static void g_log(void *ctx, const char *line)
@@ -109,6 +141,6 @@ void guest_ops(struct guest *g, struct os_ops *ops)
                             .phys_cmpxchg64 = g_cmpxchg, .page_alloc = g_page,
                             .page_free = g_free, .pages_alloc = g_pages,
                             .cfg_read = g_cfg_read, .cfg_write = g_cfg_write, .log = g_log,
-                            .relax = vmm_relax, .now_ns = vmm_now_ns,
-                            .wait_change = vmm_wait_change, .wake_all = vmm_wake_all };
+                            .relax = vmm_relax, .now_ns = g_now,
+                            .wait_change = g_wait, .wake_all = vmm_wake_all };
 }

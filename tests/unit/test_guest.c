@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <sched.h>
+
+#include "lib/hw.h"
+#include "lib/hw_regs.h"
 #include "vmm/guest.h"
 #include "vmm/host.h"
 #include "workloads/workloads.h"
@@ -178,6 +183,95 @@ static void test_hostile_guest(void **state)
     host_destroy(h);
 }
 
+/* A guest kernel that stops answering page requests (its page-request
+ * interrupt masked, as a frozen kernel would leave it): its device gives
+ * up on the request after its page-response timeout, the other guest on
+ * the same unit works throughout, and the host serves its device again
+ * once the guest is gone. */
+static void test_frozen_guest(void **state)
+{
+    (void)state;
+    struct host *h = mk_host(1, 2);
+    struct guest *a = mk_guest(h, true, h->acc_bdf[0]);
+    struct guest *b = mk_guest(h, true, h->acc_bdf[1]);
+    struct os_kernel *k = guest_kernel(a);
+    k->ops.mmio_write(k->ops.ctx, GUEST_UNIT_BASE + REG_OFF_PECTL, 4, HW_FM(ECTL, IM));
+    struct wl_proc p;
+    uint64_t buf, fva = 0;
+    unsigned err = 0;
+    assert_int_equal(wl_proc_open(&p, k, guest_accel(a, 0)), 0);
+    assert_int_equal(os_mmap(&p.mm, 4096, OS_PROT_READ | OS_PROT_WRITE, &buf), 0);
+    struct accel_cmd c = { .opcode = ACCEL_OP_STORE_DWORD, .arg = 7, .a = buf };
+    assert_int_equal(wl_run(&p, &c, 1, &err, &fva), -5);
+    assert_int_equal(err, ACCEL_ERR_TIMEOUT);
+    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
+    wl_proc_close(&p);
+    guest_destroy(a);
+    run_all(&h->k, &h->drv[0], "host after the frozen guest");
+    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest, still");
+    guest_destroy(b);
+    host_destroy(h);
+}
+
+struct victim {
+    struct guest *g;
+    int rc;
+    bool waiting;
+};
+
+/* A process of the guest submits a batch whose page request the guest
+ * never answers, and waits for it. */
+static void *stuck_batch(void *arg)
+{
+    struct victim *v = arg;
+    struct os_kernel *k = guest_kernel(v->g);
+    struct wl_proc p;
+    uint64_t buf = 0, fva;
+    unsigned err;
+    v->rc = wl_proc_open(&p, k, guest_accel(v->g, 0));
+    v->rc = v->rc ? v->rc : os_mmap(&p.mm, 4096, OS_PROT_READ | OS_PROT_WRITE, &buf);
+    __atomic_store_n(&v->waiting, true, __ATOMIC_RELEASE);
+    struct accel_cmd c = { .opcode = ACCEL_OP_STORE_DWORD, .arg = 7, .a = buf };
+    if (!v->rc)
+        wl_run(&p, &c, 1, &err, &fva);   /* any outcome: the machine dies under it */
+    wl_proc_close(&p);
+    return NULL;
+}
+
+/* The guest dies in the middle of a batch with a page request outstanding:
+ * its kernel's threads come back, the device is reset and goes back to
+ * the host, which serves it at once; the other guest never notices. */
+static void test_guest_killed_mid_batch(void **state)
+{
+    (void)state;
+    struct host *h = mk_host(1, 2);
+    struct guest *a = mk_guest(h, true, h->acc_bdf[0]);
+    struct guest *b = mk_guest(h, true, h->acc_bdf[1]);
+    struct os_kernel *k = guest_kernel(a);
+    k->ops.mmio_write(k->ops.ctx, GUEST_UNIT_BASE + REG_OFF_PECTL, 4, HW_FM(ECTL, IM));
+    struct victim v = { .g = a };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, stuck_batch, &v), 0);
+    while (!__atomic_load_n(&v.waiting, __ATOMIC_ACQUIRE))
+        sched_yield();
+    struct accel_stats st;
+    for (int i = 0; i < 200000; i++) {   /* until the device waits on its page request */
+        accel_get_stats(h->acc[0].dev, &st);
+        if (st.page_requests)
+            break;
+        sched_yield();
+    }
+    assert_true(st.page_requests > 0);
+    guest_kill(a);
+    pthread_join(t, NULL);
+    assert_int_equal(v.rc, 0);
+    guest_destroy(a);
+    run_all(&h->k, &h->drv[0], "host after the killed guest");
+    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
+    guest_destroy(b);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +279,8 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_device_returns_to_host),
         cmocka_unit_test(test_hostile_guest),
+        cmocka_unit_test(test_frozen_guest),
+        cmocka_unit_test(test_guest_killed_mid_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
