@@ -15,13 +15,13 @@ struct lane {
     struct { unsigned dev, wl; struct wl_result r; } res[GUEST_MAX_DEVS * VMCFG_NWL];
 };
 
-/* The workload named by vmcfg, NULL when this build has none. */
+/* The workload named by vmcfg: the SVM set wl_all, or wl_dma. */
 static wl_fn find_wl(unsigned w)
 {
     for (unsigned i = 0; i < sizeof(wl_all) / sizeof(wl_all[0]); i++)
         if (!strcmp(wl_all[i].name, vmcfg_wl_name(w)))
             return wl_all[i].fn;
-    return NULL;
+    return !strcmp(wl_dma_entry.name, vmcfg_wl_name(w)) ? wl_dma_entry.fn : NULL;
 }
 
 static void *run_lane(void *arg)

@@ -2,8 +2,8 @@
 # CLI test of `vsvm run` with a VMM command line (README "vsvm run with
 # guests", issue 6 item 1): refused command lines exit 2 with one line on
 # stderr naming the argument and nothing on stdout; a guest with svm=on and
-# one accelerator runs the four SVM workloads (JSON), two guests at once
-# (table).
+# one accelerator runs the four SVM workloads (JSON), one with svm=off the
+# dma workload (JSON), two guests at once (table).
 #   usage: tests/cli/run_args.sh [path/to/vsvm]   (default build/${CFG:-gcc}/vsvm)
 # Prints "N passed, N failed"; exits non-zero when anything failed.
 set -u
@@ -88,6 +88,19 @@ for w in g["workloads"]:
     ops, prs = need[w["workload"]]
     assert w["device"] == "00:06.0" and w["passed"] is True and w["errors"] == 0, w
     assert w["operations"] >= ops and w["page_requests"] >= prs, w
+PY
+
+# svm=off (the default): the dma workload, whose stale-IOVA accesses fault.
+run -device intel-iommu -device vfio-pci,host=0000:00:03.0 -json
+python3 - "$RC" "$OUT" <<'PY' && ok || bad "one guest with svm=off (exit $RC): $ERR"
+import json, sys
+rc, d = int(sys.argv[1]), json.loads(sys.argv[2])
+assert rc == 0 and d["passed"] is True, d
+(g,) = d["guests"]
+assert g["svm"] is False and g["devices"][0]["unit"] == 1, g
+(w,) = g["workloads"]
+assert w["workload"] == "dma" and w["passed"] is True and w["errors"] == 0, w
+assert w["operations"] >= 4 and w["faults"] >= 3, w
 PY
 
 # Two guests at once, one accelerator each, on one host unit: the table.
