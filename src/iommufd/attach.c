@@ -74,8 +74,8 @@ static void build_pte(const struct ifd_hwpt *hp, const struct ifd_hwpt *parent, 
 
 /* After a PASID entry changed (§6.5.2.2 / §6.5.2.4): PASID cache and PASID
  * IOTLB of the old and the new domain id, the whole PASID device TLB. */
-static int flush_entry(struct os_iommu *m, uint16_t bdf, uint32_t pasid, uint16_t old_did,
-                       uint16_t new_did)
+int ifd_flush_entry(struct os_iommu *m, uint16_t bdf, uint32_t pasid, uint16_t old_did,
+                    uint16_t new_did)
 {
     uint64_t q[5][4] = { { 0 } };
     unsigned n = 0;
@@ -122,7 +122,7 @@ int iommufd_attach(struct iommufd *ifd, uint32_t dev_id, uint32_t pasid, uint32_
     if (!rc) {
         uint16_t old_did = a->used ? did_of(ifd, a->hwpt_id) : 0;
         struct ifd_hwpt *old = a->used ? ifd_hwpt_get(ifd, a->hwpt_id) : NULL;
-        rc = flush_entry(d->m, d->bdf, pasid, old_did, parent->did);
+        rc = ifd_flush_entry(d->m, d->bdf, pasid, old_did, parent->did);
         if (old)
             old->users--;
         hp->users++;
@@ -155,7 +155,7 @@ static int detach_one(struct iommufd *ifd, struct ifd_attach *a)
         uint64_t zero[8] = { 0 };
         rc = os_iommu_set_pasid_raw(old.m, old.bdf, 0, zero);
     }
-    int r2 = flush_entry(old.m, old.bdf, old.pasid, 0, did);
+    int r2 = ifd_flush_entry(old.m, old.bdf, old.pasid, 0, did);
     ifd_fault_cancel(ifd, old.bdf, old.pasid);
     return rc ? rc : r2;
 }
@@ -168,6 +168,40 @@ int iommufd_detach(struct iommufd *ifd, uint32_t dev_id, uint32_t pasid)
     int rc = a ? detach_one(ifd, a) : -ENOENT;
     pthread_mutex_unlock(&ifd->op);
     return rc;
+}
+
+/* The host PASID entry 0 of d, read through its PASID directory (§2.9:
+ * directory entry 0, table entry 0); zeroes when there is none. */
+static void rid_pasid_read(struct iommufd *ifd, const struct ifd_dev *d, uint64_t *pte)
+{
+    struct os_kernel *k = &ifd->h->k;
+    const struct os_iommu_dev *od = os_iommu_dev(d->m, d->bdf);
+    uint64_t de = od && od->pasid_dir ? os_rd64(k, od->pasid_dir) : 0;
+    for (unsigned i = 0; i < 8; i++)
+        pte[i] = 0;
+    if (HW_FV(PASID_DIR, P, de))
+        k->ops.phys_read(k->ops.ctx, HW_FV(PASID_DIR, SMPTBLPTR, de) << 12, pte, 64);
+}
+
+int ifd_rid_pasid_block(struct iommufd *ifd, struct ifd_dev *d)
+{
+    uint64_t zero[8] = { 0 };
+    rid_pasid_read(ifd, d, d->host_rid_pasid);
+    if (!HW_GET(PASID_PTE, P, d->host_rid_pasid))
+        return 0;
+    int rc = os_iommu_set_pasid_raw(d->m, d->bdf, 0, zero);
+    int r2 = ifd_flush_entry(d->m, d->bdf, 0, 0, (uint16_t)HW_GET(PASID_PTE, DID, d->host_rid_pasid));
+    return rc ? rc : r2;
+}
+
+int ifd_rid_pasid_restore(struct iommufd *ifd, struct ifd_dev *d)
+{
+    (void)ifd;
+    if (!HW_GET(PASID_PTE, P, d->host_rid_pasid))
+        return 0;
+    int rc = os_iommu_set_pasid_raw(d->m, d->bdf, 0, d->host_rid_pasid);
+    int r2 = ifd_flush_entry(d->m, d->bdf, 0, 0, (uint16_t)HW_GET(PASID_PTE, DID, d->host_rid_pasid));
+    return rc ? rc : r2;
 }
 
 void ifd_detach_all(struct iommufd *ifd)

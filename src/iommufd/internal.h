@@ -17,6 +17,7 @@ struct ifd_dev {
     uint32_t id;                   /* 0: free slot */
     uint16_t bdf;
     struct os_iommu *m;
+    uint64_t host_rid_pasid[8];    /* the host's RID_PASID entry, put back on unbind */
 };
 
 struct ifd_hwpt {
@@ -81,6 +82,15 @@ void ifd_fault_cancel(struct iommufd *ifd, uint16_t bdf, uint32_t pasid);
 
 /* attach.c */
 void ifd_detach_all(struct iommufd *ifd);
+/* After the PASID entry of (bdf, pasid) changed: PASID cache and PASID
+ * IOTLB of both domain ids (0: none), the device TLB of the PASID. */
+int ifd_flush_entry(struct os_iommu *m, uint16_t bdf, uint32_t pasid, uint16_t old_did,
+                    uint16_t new_did);
+/* Bind / unbind of a device: the host's RID_PASID entry is saved and
+ * replaced by a not-present one (requests without PASID blocked until the
+ * VMM attaches a domain at PASID 0), and put back. */
+int ifd_rid_pasid_block(struct iommufd *ifd, struct ifd_dev *d);
+int ifd_rid_pasid_restore(struct iommufd *ifd, struct ifd_dev *d);
 /* Submits n descriptors in batches that fit the unit's queue. */
 /* After an unmap of the parent: IOTLB (type 2) + device TLBs. */
 int ifd_parent_flush(struct iommufd *ifd, struct ifd_hwpt *hp, uint64_t gpa, uint64_t len);

@@ -68,6 +68,9 @@ void iommufd_close(struct iommufd *ifd)
     for (unsigned i = 0; i < IFD_HWPTS; i++)
         if (ifd->hwpt[i].id)
             hwpt_release(ifd, &ifd->hwpt[i]);
+    for (unsigned i = 0; i < IFD_DEVS; i++)
+        if (ifd->dev[i].id)
+            ifd_rid_pasid_restore(ifd, &ifd->dev[i]);
     pthread_mutex_unlock(&ifd->op);
     pthread_mutex_destroy(&ifd->op);
     pthread_mutex_destroy(&ifd->lock);
@@ -92,11 +95,16 @@ int iommufd_bind(struct iommufd *ifd, uint16_t bdf, uint32_t *dev_id)
     int rc = ifd_bdf_bound(ifd->h, bdf) ? -EBUSY : -ENOSPC;
     for (unsigned i = 0; rc == -ENOSPC && i < IFD_DEVS; i++)
         if (!ifd->dev[i].id) {
-            pthread_mutex_lock(&ifd->lock);
-            ifd->dev[i] = (struct ifd_dev){ ifd->next_id++, bdf, m };
-            pthread_mutex_unlock(&ifd->lock);
-            *dev_id = ifd->dev[i].id;
+            struct ifd_dev nd = { .id = ifd->next_id++, .bdf = bdf, .m = m };
+            if ((rc = ifd_rid_pasid_block(ifd, &nd))) {
+                ifd_rid_pasid_restore(ifd, &nd);
+                break;
+            }
             rc = 0;
+            pthread_mutex_lock(&ifd->lock);
+            ifd->dev[i] = nd;
+            pthread_mutex_unlock(&ifd->lock);
+            *dev_id = nd.id;
         }
     pthread_mutex_unlock(&ifd->op);
     return rc;
@@ -111,6 +119,7 @@ int iommufd_unbind(struct iommufd *ifd, uint32_t dev_id)
         if (ifd->att[i].used && ifd->att[i].dev_id == dev_id)
             rc = -EBUSY;
     if (!rc) {
+        rc = ifd_rid_pasid_restore(ifd, d);
         pthread_mutex_lock(&ifd->lock);
         *d = (struct ifd_dev){ 0 };
         pthread_mutex_unlock(&ifd->lock);

@@ -92,7 +92,10 @@ struct iommufd *iommufd_open(struct host *h);
 void iommufd_close(struct iommufd *ifd);
 
 /* An accelerator the host kernel attached with PASID support; -ENODEV
- * otherwise, -EBUSY when bound already (by any iommufd). */
+ * otherwise, -EBUSY when bound already (by any iommufd). Binding blocks
+ * the device's requests without PASID: its host RID_PASID entry (pass-
+ * through for a host device) is saved and made not present until a domain
+ * is attached at PASID 0; unbind (and close) put the saved entry back. */
 int iommufd_bind(struct iommufd *ifd, uint16_t bdf, uint32_t *dev_id);
 int iommufd_unbind(struct iommufd *ifd, uint32_t dev_id);   /* -EBUSY while attached */
 int iommufd_get_hw_info(struct iommufd *ifd, uint32_t dev_id, struct iommu_hw_info_vtd *out);

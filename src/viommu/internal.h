@@ -19,14 +19,23 @@ struct viommu_dev {
     unsigned hunit;            /* host unit behind the device */
 };
 
-/* One guest PASID entry shadowed as a host nested domain (§2.10 PGTT=1). */
+/* What a shadowed guest PASID entry became on the host (§2.10 PGTT). */
+enum viommu_bind_kind {
+    VB_NESTED = 1,             /* PGTT=1: a nested domain over the unit's nest parent */
+    VB_PT,                     /* PGTT=4: the nest parent itself (GPA -> HPA, host PGTT=2) */
+};
+
+/* One guest PASID entry shadowed into a host domain attached at the host
+ * device and the same PASID. */
 struct viommu_bind {
     bool used;
+    uint8_t kind;              /* enum viommu_bind_kind */
     unsigned dev;              /* index in v->dev */
     uint32_t pasid;
     uint16_t did;              /* the guest's DID: the key of its invalidations */
-    uint32_t hwpt;             /* nested domain attached at (dev, pasid) */
-    struct iommu_hwpt_vtd_s1 s1;
+    uint32_t hwpt;             /* the domain attached at (dev, pasid); VB_PT: the
+                                  parent, owned by the viommu, never freed here */
+    struct iommu_hwpt_vtd_s1 s1;   /* VB_NESTED */
 };
 
 /* A host page request the guest has to answer: the last of its group, or

@@ -28,10 +28,18 @@ static struct viommu_bind *bind_slot(struct viommu *v)
     return NULL;
 }
 
+/* What b holds besides its attachment: its own domain (not the parent
+ * a pass-through binding uses). */
+static void bind_release(struct viommu *v, struct viommu_bind *b)
+{
+    if (b->kind != VB_PT)
+        iommufd_hwpt_free(v->cfg.ifd, b->hwpt);
+}
+
 void viommu_unbind(struct viommu *v, struct viommu_bind *b)
 {
     iommufd_detach(v->cfg.ifd, v->dev[b->dev].dev_id, b->pasid);
-    iommufd_hwpt_free(v->cfg.ifd, b->hwpt);
+    bind_release(v, b);
     b->used = false;
     v->stats.unbinds++;
 }
@@ -60,59 +68,104 @@ static bool benign(uint8_t f)
            f == VTD_FR_SM_ROOT_NP || f == VTD_FR_SM_RTADDR_INVALID || f == VTD_FR_SM_CTX_PDTS;
 }
 
-/* Attaches a nested domain for s1 at (dev, pasid), replacing b's. */
-static bool bind_nested(struct viommu *v, unsigned di, uint32_t pasid, uint16_t did,
-                        const struct iommu_hwpt_vtd_s1 *s1, struct viommu_bind *b)
+/* Attaches hw at (dev, pasid) and makes it b's (or a new binding's),
+ * releasing what b held; NULL when the host refused (b untouched). */
+static struct viommu_bind *bind_install(struct viommu *v, unsigned di, uint32_t pasid,
+                                        uint16_t did, uint8_t kind, uint32_t hw,
+                                        struct viommu_bind *b)
 {
-    struct viommu_dev *d = &v->dev[di];
-    uint32_t hw;
     struct viommu_bind *nb = b ? b : bind_slot(v);
-    if (!nb || iommufd_hwpt_alloc_nested(v->cfg.ifd, v->parent[d->hunit], s1, &hw))
+    if (!nb || iommufd_attach(v->cfg.ifd, v->dev[di].dev_id, pasid, hw))
+        return NULL;
+    if (b)
+        bind_release(v, b);   /* replaced: no longer in use */
+    *nb = (struct viommu_bind){ .used = true, .kind = kind, .dev = di, .pasid = pasid,
+                                .did = did, .hwpt = hw };
+    v->stats.binds++;
+    return nb;
+}
+
+/* PGTT=1: a nested domain for the guest's first-level table. */
+static bool bind_nested(struct viommu *v, unsigned di, uint32_t pasid, uint16_t did,
+                        const uint64_t *pte, struct viommu_bind *b)
+{
+    struct iommu_hwpt_vtd_s1 s1;
+    uint32_t hw;
+    if (!entry_s1(v, pte, &s1))
         return false;
-    if (iommufd_attach(v->cfg.ifd, d->dev_id, pasid, hw)) {
+    if (b && b->kind == VB_NESTED && !memcmp(&b->s1, &s1, sizeof(s1))) {
+        b->did = did;   /* same table: the host entry stays */
+        return true;
+    }
+    if (iommufd_hwpt_alloc_nested(v->cfg.ifd, v->parent[v->dev[di].hunit], &s1, &hw))
+        return false;
+    struct viommu_bind *nb = bind_install(v, di, pasid, did, VB_NESTED, hw, b);
+    if (!nb) {
         iommufd_hwpt_free(v->cfg.ifd, hw);
         return false;
     }
-    if (b)
-        iommufd_hwpt_free(v->cfg.ifd, b->hwpt);   /* replaced: no longer in use */
-    *nb = (struct viommu_bind){ .used = true, .dev = di, .pasid = pasid, .did = did,
-                                .hwpt = hw, .s1 = *s1 };
-    v->stats.binds++;
+    nb->s1 = s1;
     return true;
 }
 
+/* PGTT=4 (§2.10 pass-through: output = input, a GPA): the nest parent
+ * (GPA -> HPA for all guest RAM) attached at (dev, pasid), host PGTT=2. */
+static bool bind_pt(struct viommu *v, unsigned di, uint32_t pasid, uint16_t did,
+                    struct viommu_bind *b)
+{
+    if (b && b->kind == VB_PT) {
+        b->did = did;
+        return true;
+    }
+    return bind_install(v, di, pasid, did, VB_PT, v->parent[v->dev[di].hunit], b) != NULL;
+}
+
+/* The translation types the virtual unit shadows (viommu.h): first level
+ * and pass-through. The unit has already refused the types it does not
+ * advertise (§2.10, 0x5B); this is the viommu's own fence. */
+static bool pgtt_shadowed(const struct viommu *v, unsigned pgtt, uint32_t pasid)
+{
+    (void)v, (void)pasid;
+    return pgtt == 1 || pgtt == 4;
+}
+
 /* Re-reads the guest PASID entry of (device, pasid) and makes the host
- * follow it: PGTT=1 -> nested domain; anything else -> detached. */
+ * follow it: PGTT=1 -> nested domain, PGTT=4 -> the nest parent; anything
+ * else -> detached (counted as a bad entry unless simply not present). */
 void viommu_shadow_one(struct viommu *v, unsigned di, uint32_t pasid)
 {
     uint64_t pte[8];
-    struct iommu_hwpt_vtd_s1 s1;
     uint8_t f = vtd_lookup_pasid_entry(v->vu, v->dev[di].vbdf, pasid, pte);
     struct viommu_bind *b = viommu_bind_find(v, di, pasid);
-    bool fl = !f && HW_GET(PASID_PTE, PGTT, pte) == 1;
-    if (fl && entry_s1(v, pte, &s1)) {
+    if (!f) {
+        unsigned pgtt = (unsigned)HW_GET(PASID_PTE, PGTT, pte);
         uint16_t did = (uint16_t)HW_GET(PASID_PTE, DID, pte);
-        if (b && !memcmp(&b->s1, &s1, sizeof(s1))) {
-            b->did = did;   /* same table: the host entry stays */
-            return;
-        }
-        if (bind_nested(v, di, pasid, did, &s1, b))
+        bool ok = false;
+        if (pgtt_shadowed(v, pgtt, pasid))
+            ok = pgtt == 1 ? bind_nested(v, di, pasid, did, pte, b) : bind_pt(v, di, pasid, did, b);
+        if (ok)
             return;   /* on failure the old binding goes too (below) */
     }
-    if (fl || (f && !benign(f)) || (!f && HW_GET(PASID_PTE, PGTT, pte) != 1))
+    if (!f || !benign(f))
         v->stats.bad_entries++;
     if (b)
         viommu_unbind(v, b);
 }
 
-/* Re-reads every known PASID of the devices selected by (sid, mask). */
+/* Re-reads every known PASID of the devices selected by (sid, mask), and
+ * their RID_PASID (PASID 0, the PASID of requests without PASID: the
+ * virtual unit has no ECAP.RPS, §2.8), whose entry a guest typically
+ * writes before the context entry that makes it reachable. */
 static void resync_devices(struct viommu *v, bool all, uint16_t sid, uint16_t mask)
 {
     for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++) {
         struct viommu_bind *b = &v->bind[i];
-        if (b->used && (all || (v->dev[b->dev].vbdf & ~mask) == (sid & ~mask)))
+        if (b->used && b->pasid && (all || (v->dev[b->dev].vbdf & ~mask) == (sid & ~mask)))
             viommu_shadow_one(v, b->dev, b->pasid);
     }
+    for (unsigned i = 0; i < VIOMMU_MAX_DEVS; i++)
+        if (v->dev[i].used && (all || (v->dev[i].vbdf & ~mask) == (sid & ~mask)))
+            viommu_shadow_one(v, i, 0);
 }
 
 /* PASID-cache invalidation (§4.8): PASID-selective re-reads the named
@@ -153,8 +206,8 @@ static void forward(struct viommu *v, int di, bool any_did, uint16_t did, bool a
 {
     for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++) {
         struct viommu_bind *b = &v->bind[i];
-        if (!b->used || (di >= 0 && b->dev != (unsigned)di) || (!any_did && b->did != did) ||
-            (!any_pasid && b->pasid != pasid))
+        if (!b->used || b->kind != VB_NESTED || (di >= 0 && b->dev != (unsigned)di) ||
+            (!any_did && b->did != did) || (!any_pasid && b->pasid != pasid))
             continue;
         unsigned done = 0;
         v->stats.host_invalidations++;

@@ -35,8 +35,10 @@ static void derive_caps(const struct viommu_config *c, struct vtd_config *vc)
     uint64_t cap = vc->cap, ecap = vc->ecap;
     uint64_t ncap = ~0ULL, necap = ~0ULL;
     unsigned haw = vc->haw;
+    bool slts = true;
     for (unsigned i = 0; i < h->cfg.nunits && i < HOST_MAX_UNITS; i++) {
         uint64_t hc = h->iommu[i].cap, he = h->iommu[i].ecap;
+        slts &= HW_FV(ECAP, SLTS, he) != 0;
         ncap = (ncap & (CAP_BOOLS | HW_FM(CAP, SAGAW)) & hc) |
                field_min(ncap, hc, HW_FM(CAP, ND)) | field_min(ncap, hc, HW_FM(CAP, MGAW)) |
                field_min(ncap, hc, HW_FM(CAP, MAMV));
@@ -46,6 +48,8 @@ static void derive_caps(const struct viommu_config *c, struct vtd_config *vc)
     }
     if (!c->svm)
         necap &= ~ECAP_SVM;
+    if (slts)
+        necap |= HW_FM(ECAP, PT);   /* PGTT=4 is the nest parent, a host second level */
     vc->cap = (cap & (HW_FM(CAP, FRO) | HW_FM(CAP, NFR))) | ncap | HW_FM(CAP, CM);
     vc->ecap = (ecap & HW_FM(ECAP, IRO)) | necap;
     vc->haw = haw;
@@ -150,7 +154,8 @@ static int assign_host(struct viommu *v, struct viommu_dev *d)
     const struct vtd_config *vc = vtd_unit_config(v->vu);
     rc = iommufd_get_hw_info(ifd, d->dev_id, &info);
     if (!rc && (info.unit >= HOST_MAX_UNITS || (vc->cap & CAP_BOOLS & ~info.cap) ||
-                (vc->ecap & ECAP_BOOLS & ~info.ecap)))
+                (vc->ecap & ECAP_BOOLS & ~info.ecap) ||
+                (HW_FV(ECAP, PT, vc->ecap) && !HW_FV(ECAP, SLTS, info.ecap))))
         rc = -EOPNOTSUPP;
     if (!rc && !v->parent[info.unit])
         rc = iommufd_hwpt_alloc_parent(ifd, d->dev_id, v->cfg.guest_ram, &v->parent[info.unit]);

@@ -9,8 +9,16 @@
  *   - CAP/ECAP derived from the host units (never more than every host unit
  *     can do), Caching Mode set (§1.3: software invalidates after making
  *     entries present, which is what lets us shadow);
- *   - shadowing of guest PASID entries into host nested domains on
- *     PASID-cache and context-cache invalidations (§4.3, §4.8, §2.10);
+ *   - shadowing of guest PASID entries into host domains on PASID-cache
+ *     and context-cache invalidations (§4.3, §4.8, §2.10): PGTT=1 (first
+ *     level) becomes a host nested domain over the nest parent, PGTT=4
+ *     (pass-through: the device's addresses are GPAs) becomes the nest
+ *     parent itself (the guest's GPA -> HPA second level, host PGTT=2),
+ *     attached at the host device and the same PASID. PASID 0 is the
+ *     RID_PASID (requests without PASID; the virtual unit has no ECAP.RPS,
+ *     §2.8): a context-cache invalidation re-reads it for the devices it
+ *     covers. Until the guest makes it present, the host blocks the
+ *     device's requests without PASID (iommufd_bind);
  *   - forwarding of IOTLB / PASID-IOTLB / device-TLB invalidations to the
  *     nested domains (§4.4, §4.5, §4.8);
  *   - host page requests injected into the guest's PRQ (§6) and the guest's
@@ -21,8 +29,10 @@
  * Advertised with svm=true (everything ANDed with every host unit):
  *   CAP: CM, PSI, MAMV, SAGAW/MGAW, FL1GP, FL5LP, ND, DWD/DRD, ZLR.
  *   ECAP: QI, SMTS, PASID (PSS), FLTS, PRS, PDS, DT, SRS, ERS, EAFS, NWFS,
- *         C/SMPWCS; never SLTS, NEST, PT, RPS, DIT, IR, VCS, ADMS, SLADS, PMS
- *         (the guest uses first level for all its DMA).
+ *         C/SMPWCS; PT when every host unit has SLTS (a pass-through PASID
+ *         is the nest parent, a host second-level table); never SLTS,
+ *         NEST, RPS, DIT, IR, VCS, ADMS, SLADS, PMS (the guest uses first
+ *         level for all its translated DMA: PGTT=2 and 3 are invalid).
  * With svm=false: the same without PRS, PDS and SRS (no page requests).
  *
  * Thread safety: every entry point may be called from any thread. Lock
@@ -51,7 +61,7 @@ struct viommu_config {
 
 /* What the viommu did with guest input (for tests and tracing). */
 struct viommu_stats {
-    uint64_t binds, unbinds;      /* nested domains attached / detached */
+    uint64_t binds, unbinds;      /* host domains attached / detached (any kind) */
     uint64_t bad_entries;         /* guest PASID entries refused (never host state) */
     uint64_t host_invalidations;  /* iommufd_hwpt_invalidate calls */
     uint64_t host_inv_errors;     /* host refused a forwarded invalidation */
@@ -83,7 +93,8 @@ unsigned viommu_poll(struct viommu *v);
 /* The register model (for tests and the guest platform). */
 struct vtd_unit *viommu_unit(struct viommu *v);
 void viommu_stats(struct viommu *v, struct viommu_stats *s);
-/* The host nested domain shadowing (vbdf, pasid), 0 when none. */
+/* The host domain shadowing (vbdf, pasid), 0 when none: nested (PGTT=1),
+ * or the nest parent (PGTT=4). */
 uint32_t viommu_shadow_hwpt(struct viommu *v, uint16_t vbdf, uint32_t pasid);
 
 #endif

@@ -14,8 +14,9 @@
 
 #define ERR(st) (((st) >> 8) & 0xFF)
 
-/* CAP/ECAP (§1.3, §1.4): CM, first level, PASID, PRS/PDS, DT; never SL,
- * nested or pass-through; nothing the host unit lacks. Booted: QIES, RTPS,
+/* CAP/ECAP (§1.3, §1.4): CM, first level, PASID, PRS/PDS, DT, pass-
+ * through over a host second level; never SL, nested or RPS; nothing the
+ * host unit lacks (PT: the host's SLTS). Booted: QIES, RTPS,
  * TES. svm=off drops page requests. */
 static void test_caps_and_boot(void **state)
 {
@@ -32,7 +33,8 @@ static void test_caps_and_boot(void **state)
     assert_int_equal(HW_FV(ECAP, PDS, ecap), 1);
     assert_int_equal(HW_FV(ECAP, DT, ecap), 1);
     assert_int_equal(HW_FV(ECAP, QI, ecap), 1);
-    assert_int_equal(ecap & (HW_FM(ECAP, SLTS) | HW_FM(ECAP, NEST) | HW_FM(ECAP, PT)), 0);
+    assert_int_equal(ecap & (HW_FM(ECAP, SLTS) | HW_FM(ECAP, NEST) | HW_FM(ECAP, RPS)), 0);
+    assert_int_equal(HW_FV(ECAP, PT, ecap), HW_FV(ECAP, SLTS, h->iommu[0].ecap));
     assert_int_equal(ecap & ~h->iommu[0].ecap & ~HW_FM(ECAP, IRO), 0);
     assert_int_equal(cap & ~h->iommu[0].cap & ~(HW_FM(CAP, CM) | HW_FM(CAP, FRO) |
                                                  HW_FM(CAP, NFR)), 0);
@@ -255,6 +257,7 @@ static void test_unbind(void **state)
 extern const struct CMUnitTest viommu_bad_tests[4];      /* viommu_bad.c */
 extern const struct CMUnitTest viommu_events_tests[4];   /* viommu_events.c */
 extern const struct CMUnitTest viommu_inv_tests[3];      /* viommu_inv.c */
+extern const struct CMUnitTest viommu_bind_tests[3];     /* viommu_bind.c */
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define APPEND(t, n, a) (memcpy(&(t)[n], (a), sizeof(a)), (n) += COUNT(a))
@@ -270,11 +273,12 @@ int main(void)
         cmocka_unit_test(test_unmap_storm_merged),
     };
     struct CMUnitTest tests[COUNT(own) + COUNT(viommu_bad_tests) + COUNT(viommu_events_tests) +
-                            COUNT(viommu_inv_tests)];
+                            COUNT(viommu_inv_tests) + COUNT(viommu_bind_tests)];
     size_t n = 0;
     APPEND(tests, n, own);
     APPEND(tests, n, viommu_bad_tests);
     APPEND(tests, n, viommu_events_tests);
     APPEND(tests, n, viommu_inv_tests);
+    APPEND(tests, n, viommu_bind_tests);
     return _cmocka_run_group_tests("test_viommu", tests, n, NULL, NULL);
 }

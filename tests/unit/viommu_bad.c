@@ -19,34 +19,45 @@ static void pc(struct vg *g, uint32_t pasid)
     assert_true(vg_qi_wait(g));
 }
 
-/* PGTT=4 (pass-through) and 2 (second level) are not advertised with
- * svm=on (§2.10: invalid PGTT): refused, counted, never host state; a bound
- * PASID whose entry turns invalid is detached. */
+/* PGTT=2 (second level) is not advertised with svm=on (§2.10: invalid
+ * PGTT, 0x5B): refused, counted, never host state; a bound PASID whose
+ * entry turns invalid is detached. PGTT=4 (pass-through) is advertised:
+ * it becomes the nest parent, and a bound first-level PASID turning
+ * pass-through is re-attached. */
 static void test_bad_pgtt(void **state)
 {
     (void)state;
     struct host *h = vg_host(1);
     struct vg g;
     vg_init(&g, h, 0, true);
-    uint64_t q0 = HW_FM(PASID_PTE, P) | HW_FMK(PASID_PTE, PGTT, 4);
-    vg_pasid_entry(&g, 6, q0, VG_DID, 0);
-    pc(&g, 6);
-    q0 = HW_FM(PASID_PTE, P) | HW_FMK(PASID_PTE, PGTT, 2) | (g.pt.root & ~0xFFFULL);
+    uint64_t q0 = HW_FM(PASID_PTE, P) | HW_FMK(PASID_PTE, PGTT, 2) | (g.pt.root & ~0xFFFULL) |
+                  HW_FMK(PASID_PTE, AW, 2);
     vg_pasid_entry(&g, 7, q0, VG_DID, 0);
     pc(&g, 7);
-    assert_int_equal(viommu_shadow_hwpt(g.v, VG_VBDF, 6), 0);
     assert_int_equal(viommu_shadow_hwpt(g.v, VG_VBDF, 7), 0);
     struct viommu_stats s;
     viommu_stats(g.v, &s);
-    assert_int_equal(s.bad_entries, 2);
+    assert_int_equal(s.bad_entries, 1);
     assert_int_equal(s.binds, 0);
     vg_bind(&g, VG_PASID);
-    vg_pasid_entry(&g, VG_PASID, HW_FM(PASID_PTE, P) | HW_FMK(PASID_PTE, PGTT, 4), VG_DID, 0);
+    uint32_t nested = viommu_shadow_hwpt(g.v, VG_VBDF, VG_PASID);
+    vg_pasid_entry(&g, VG_PASID, q0, VG_DID, 0);
     pc(&g, VG_PASID);
     assert_int_equal(viommu_shadow_hwpt(g.v, VG_VBDF, VG_PASID), 0);
     viommu_stats(g.v, &s);
-    assert_int_equal(s.bad_entries, 3);
+    assert_int_equal(s.bad_entries, 2);
     assert_int_equal(s.binds, 1);
+    assert_int_equal(s.unbinds, 1);
+    vg_bind(&g, VG_PASID);
+    vg_pasid_entry(&g, VG_PASID, HW_FM(PASID_PTE, P) | HW_FMK(PASID_PTE, PGTT, 4) |
+                   HW_FMK(PASID_PTE, AW, 2), VG_DID + 1, 0);
+    pc(&g, VG_PASID);
+    uint32_t pt = viommu_shadow_hwpt(g.v, VG_VBDF, VG_PASID);
+    assert_int_not_equal(pt, 0);
+    assert_int_not_equal(pt, nested);
+    viommu_stats(g.v, &s);
+    assert_int_equal(s.bad_entries, 2);
+    assert_int_equal(s.binds, 3);
     assert_int_equal(s.unbinds, 1);
     assert_int_equal(vg_rd(&g, REG_OFF_FSTS, 4), 0);
     vg_fini(&g);

@@ -115,15 +115,20 @@ static void tables(struct vg *g)
     vg_w64(g, VG_DIR, VG_PTBL | 1);
 }
 
+void vg_ctx(struct vg *g, uint32_t ctrl, uint32_t pasid, uint64_t compl_va)
+{
+    awr(g, ACTX(ACCEL_CTX_CTRL), ACCEL_CTRL_RESET, 4);
+    awr(g, ACTX(ACCEL_CTX_PASID), pasid, 4);
+    awr(g, ACTX(ACCEL_CTX_COMPL_VA), compl_va, 8);
+    awr(g, ACTX(ACCEL_CTX_CTRL), ctrl, 4);
+    g->seq = ard(g, ACTX(ACCEL_CTX_SEQNO), 8);
+}
+
 static void device(struct vg *g)
 {
     vg_map(g, VG_BATCH_VA);
     vg_map(g, VG_COMPL_VA);
-    awr(g, ACTX(ACCEL_CTX_CTRL), ACCEL_CTRL_RESET, 4);
-    awr(g, ACTX(ACCEL_CTX_PASID), VG_PASID, 4);
-    awr(g, ACTX(ACCEL_CTX_COMPL_VA), VG_COMPL_VA, 8);
-    awr(g, ACTX(ACCEL_CTX_CTRL), ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID, 4);
-    g->seq = ard(g, ACTX(ACCEL_CTX_SEQNO), 8);
+    vg_ctx(g, ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID, VG_PASID, VG_COMPL_VA);
 }
 
 void vg_init(struct vg *g, struct host *h, unsigned acc, bool svm)
@@ -183,9 +188,14 @@ uint64_t vg_map(struct vg *g, uint64_t va)
     return gpa;
 }
 
+uint32_t vg_submit_at(struct vg *g, uint64_t batch_va, const struct accel_cmd *cmd)
+{
+    return gdev_submit(g->h->acc[g->acc].dev, VG_CTX, g->ram, &g->pt, batch_va, ++g->seq, cmd);
+}
+
 uint32_t vg_submit(struct vg *g, const struct accel_cmd *cmd)
 {
-    return gdev_submit(g->h->acc[g->acc].dev, VG_CTX, g->ram, &g->pt, VG_BATCH_VA, ++g->seq, cmd);
+    return vg_submit_at(g, VG_BATCH_VA, cmd);
 }
 
 uint32_t vg_wait(struct vg *g)

@@ -56,6 +56,11 @@ void vg_pasid_entry(struct vg *g, uint32_t pasid, uint64_t q0, uint64_t q1, uint
 void vg_bind(struct vg *g, uint32_t pasid);
 uint64_t vg_map(struct vg *g, uint64_t va);
 uint32_t vg_submit(struct vg *g, const struct accel_cmd *cmd);
+/* The same with the batch at batch_va (mapped in g->pt). */
+uint32_t vg_submit_at(struct vg *g, uint64_t batch_va, const struct accel_cmd *cmd);
+/* Resets the accelerator context and sets CTRL (ACCEL_CTRL_*), PASID and
+ * the completion address. */
+void vg_ctx(struct vg *g, uint32_t ctrl, uint32_t pasid, uint64_t compl_va);
 uint32_t vg_wait(struct vg *g);
 uint32_t vg_store(struct vg *g, uint64_t va, uint32_t val);
 /* Polls the viommu until it consumed a host record (hang guard only). */
