@@ -4,7 +4,9 @@
  * unmap, access after unmap; the invalidations each operation sends
  * (counted on the unit through its descriptor hook); IOVA exhaustion; bad
  * arguments; the SVM API refusing devices without PASID; wl_dma on the
- * host machine.
+ * host machine and in an in-process guest with svm=off (its virtual unit
+ * has first level only: the guest's DMA domain is a first-level table at
+ * its RID_PASID, which the VMM nests over the guest's memory on the host).
  *
  * The platform here is a small machine like vmm/host.c's, but with one
  * remapping unit of a chosen configuration (host_create builds only
@@ -24,6 +26,7 @@
 #include "lib/hw_regs.h"
 #include "os/dma.h"
 #include "pci/bus.h"
+#include "vmm/guest.h"
 #include "vmm/host.h"
 #include "vmm/irq.h"
 #include "vmm/sched.h"
@@ -651,6 +654,71 @@ static void test_host_wl_dma(void **state)
     host_destroy(h);
 }
 
+/* ---- a guest with svm=off --------------------------------------------------- */
+/* The guest kernel runs wl_dma on its assigned accelerator behind a
+ * virtual unit without page requests (svm=off): its DMA domain's entries
+ * and every map and unmap are invalidated (caching mode) and shadowed by
+ * the VMM into the host. The SVM workloads are refused by the guest's SVM
+ * API, cleanly. Then the device goes back to the host and works there. */
+static void test_guest_svm_off(void **state)
+{
+    (void)state;
+    struct host_config hc;
+    char why[160];
+    host_config_default(&hc);
+    hc.mem_size = 1ULL << 30;
+    struct host *h = host_create(&hc, why, sizeof(why));
+    if (!h)
+        fail_msg("host_create: %s", why);
+    struct guest_config gc;
+    guest_config_default(&gc);
+    gc.svm = false, gc.ndevs = 1, gc.dev[0].host_bdf = h->acc_bdf[0];
+    gc.verbose = getenv("OS_TEST_LOG") != NULL;
+    struct guest *g = guest_create(h, &gc, why, sizeof(why));
+    if (!g)
+        fail_msg("guest_create: %s", why);
+    struct os_kernel *k = guest_kernel(g);
+    struct os_accel *a = guest_accel(g, 0);
+    struct wl_result r;
+    for (unsigned run = 0; run < 2; run++) {
+        wl_dma(k, a, &r);
+        if (!r.passed) {
+            struct viommu_stats st;
+            guest_viommu_stats(g, &st);
+            fail_msg("guest run %u: %s (viommu: %llu binds, %llu bad entries)", run, r.detail,
+                     (unsigned long long)st.binds, (unsigned long long)st.bad_entries);
+        }
+        assert_int_equal(r.operations, 4);
+        assert_int_equal(r.faults, 3);
+        assert_int_equal(r.errors, 0);
+    }
+    struct viommu_stats st;
+    guest_viommu_stats(g, &st);
+    assert_true(st.binds >= 2);                 /* the RID_PASID domain, each run */
+    assert_true(st.host_invalidations >= 4);    /* the unmaps, forwarded */
+    assert_int_equal(st.host_inv_errors, 0);
+    assert_int_equal(st.bad_entries, 0);
+    struct os_mm mm;                            /* no page requests: no SVA */
+    uint32_t pasid = 0;
+    assert_int_equal(os_mm_init(&mm, k, 4), 0);
+    assert_int_equal(os_sva_bind(a->svm, a->bdf, &mm, &pasid), -22);
+    os_mm_destroy(&mm);
+    for (unsigned w = 0; w < 4; w++) {
+        wl_all[w].fn(k, a, &r);
+        assert_false(r.passed);
+        assert_int_equal(r.operations, 0);
+        assert_non_null(strstr(r.detail, "set-up"));
+    }
+    wl_dma(k, a, &r);
+    assert_true(r.passed);
+    guest_destroy(g);
+    wl_dma(&h->k, &h->drv[0], &r);
+    assert_true(r.passed);
+    wl_svm_sanity(&h->k, &h->drv[0], &r);
+    assert_true(r.passed);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_dma_context_timeout),
         cmocka_unit_test(test_svm_refused_without_pasid),
         cmocka_unit_test(test_host_wl_dma),
+        cmocka_unit_test(test_guest_svm_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
