@@ -3,24 +3,75 @@
  * them (§4.8: PASID cache, PASID IOTLB, IOTLB, device TLB). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "iommufd/internal.h"
 #include "lib/hw_regs.h"
 
+/* ---- the attachment indexes: a hash by (bdf, pasid) for the fault paths
+ * and the verbs, a list per hwpt for its invalidations ------------------- */
+static unsigned att_bucket(uint16_t bdf, uint32_t pasid)
+{
+    uint32_t h = (pasid * 0x9E3779B1u) ^ (bdf * 0x85EBCA6Bu);
+    return (h ^ (h >> 15)) % IFD_ATT_HASH;
+}
+
+void ifd_att_init(struct iommufd *ifd)
+{
+    for (unsigned i = 0; i < IFD_ATT_HASH; i++)
+        ifd->att_hash[i] = -1;
+}
+
 struct ifd_attach *ifd_attach_find(struct iommufd *ifd, uint16_t bdf, uint32_t pasid)
 {
-    for (unsigned i = 0; i < IFD_ATTACH; i++)
-        if (ifd->att[i].used && ifd->att[i].bdf == bdf && ifd->att[i].pasid == pasid)
+    for (int i = ifd->att_hash[att_bucket(bdf, pasid)]; i >= 0; i = ifd->att[i].hnext)
+        if (ifd->att[i].bdf == bdf && ifd->att[i].pasid == pasid)
             return &ifd->att[i];
     return NULL;
 }
 
-int ifd_qi_batch(struct os_iommu *m, const uint64_t (*q)[4], unsigned n)
+/* Links a (used) attachment into both indexes; ifd->lock and ifd->op held. */
+static void att_link(struct iommufd *ifd, struct ifd_attach *a)
+{
+    int16_t i = (int16_t)(a - ifd->att);
+    unsigned b = att_bucket(a->bdf, a->pasid);
+    struct ifd_hwpt *hp = ifd_hwpt_get(ifd, a->hwpt_id);
+    a->hnext = ifd->att_hash[b], ifd->att_hash[b] = i;
+    a->wnext = hp ? hp->att_head : -1;
+    if (hp)
+        hp->att_head = i;
+}
+
+static void att_unlink(struct iommufd *ifd, struct ifd_attach *a)
+{
+    int16_t i = (int16_t)(a - ifd->att);
+    struct ifd_hwpt *hp = ifd_hwpt_get(ifd, a->hwpt_id);
+    for (int16_t *p = &ifd->att_hash[att_bucket(a->bdf, a->pasid)]; *p >= 0;
+         p = &ifd->att[*p].hnext)
+        if (*p == i) {
+            *p = a->hnext;
+            break;
+        }
+    for (int16_t *p = hp ? &hp->att_head : NULL; p && *p >= 0; p = &ifd->att[*p].wnext)
+        if (*p == i) {
+            *p = a->wnext;
+            break;
+        }
+}
+
+int ifd_submit(struct iommufd *ifd, struct os_iommu *m, const uint64_t (*q)[4], unsigned n)
+{
+    __atomic_fetch_add(&ifd->qi_submissions, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&ifd->qi_descriptors, n + 1, __ATOMIC_RELAXED);   /* + its wait */
+    return os_qi_submit(m, q, n);
+}
+
+int ifd_qi_batch(struct iommufd *ifd, struct os_iommu *m, const uint64_t (*q)[4], unsigned n)
 {
     unsigned room = m->iq_len > 2 ? m->iq_len - 2 : 1;   /* os_qi_submit adds a wait */
     int rc = 0;
     for (unsigned at = 0; at < n; at += room) {
-        int r = os_qi_submit(m, q + at, n - at < room ? n - at : room);
+        int r = ifd_submit(ifd, m, q + at, n - at < room ? n - at : room);
         rc = rc ? rc : r;
     }
     return rc;
@@ -74,8 +125,8 @@ static void build_pte(const struct ifd_hwpt *hp, const struct ifd_hwpt *parent, 
 
 /* After a PASID entry changed (§6.5.2.2 / §6.5.2.4): PASID cache and PASID
  * IOTLB of the old and the new domain id, the whole PASID device TLB. */
-int ifd_flush_entry(struct os_iommu *m, uint16_t bdf, uint32_t pasid, uint16_t old_did,
-                    uint16_t new_did)
+int ifd_flush_entry(struct iommufd *ifd, struct os_iommu *m, uint16_t bdf, uint32_t pasid,
+                    uint16_t old_did, uint16_t new_did)
 {
     uint64_t q[5][4] = { { 0 } };
     unsigned n = 0;
@@ -86,7 +137,7 @@ int ifd_flush_entry(struct os_iommu *m, uint16_t bdf, uint32_t pasid, uint16_t o
         os_qi_piotlb(q[n++], 2, old_did, pasid, 0, 0, false);
     }
     n += devtlb(q[n], os_iommu_dev(m, bdf), pasid, 0, 0);
-    return os_qi_submit(m, q, n);
+    return ifd_submit(ifd, m, (const uint64_t (*)[4])q, n);
 }
 
 static struct ifd_attach *attach_slot(struct iommufd *ifd, uint16_t bdf, uint32_t pasid)
@@ -122,12 +173,15 @@ int iommufd_attach(struct iommufd *ifd, uint32_t dev_id, uint32_t pasid, uint32_
     if (!rc) {
         uint16_t old_did = a->used ? did_of(ifd, a->hwpt_id) : 0;
         struct ifd_hwpt *old = a->used ? ifd_hwpt_get(ifd, a->hwpt_id) : NULL;
-        rc = ifd_flush_entry(d->m, d->bdf, pasid, old_did, parent->did);
+        rc = ifd_flush_entry(ifd, d->m, d->bdf, pasid, old_did, parent->did);
         if (old)
             old->users--;
         hp->users++;
         pthread_mutex_lock(&ifd->lock);
-        *a = (struct ifd_attach){ true, dev_id, pasid, hwpt_id, d->bdf, d->m, hp->nested };
+        if (a->used)
+            att_unlink(ifd, a);
+        *a = (struct ifd_attach){ true, dev_id, pasid, hwpt_id, d->bdf, d->m, hp->nested, -1, -1 };
+        att_link(ifd, a);
         pthread_mutex_unlock(&ifd->lock);
     }
     pthread_mutex_unlock(&ifd->op);
@@ -144,6 +198,7 @@ static int detach_one(struct iommufd *ifd, struct ifd_attach *a)
     uint16_t did = did_of(ifd, a->hwpt_id);
     struct ifd_hwpt *hp = ifd_hwpt_get(ifd, a->hwpt_id);
     pthread_mutex_lock(&ifd->lock);
+    att_unlink(ifd, a);
     *a = (struct ifd_attach){ 0 };
     pthread_mutex_unlock(&ifd->lock);
     if (hp)
@@ -155,7 +210,7 @@ static int detach_one(struct iommufd *ifd, struct ifd_attach *a)
         uint64_t zero[8] = { 0 };
         rc = os_iommu_set_pasid_raw(old.m, old.bdf, 0, zero);
     }
-    int r2 = ifd_flush_entry(old.m, old.bdf, old.pasid, 0, did);
+    int r2 = ifd_flush_entry(ifd, old.m, old.bdf, old.pasid, 0, did);
     ifd_fault_cancel(ifd, old.bdf, old.pasid);
     return rc ? rc : r2;
 }
@@ -190,17 +245,18 @@ int ifd_rid_pasid_block(struct iommufd *ifd, struct ifd_dev *d)
     if (!HW_GET(PASID_PTE, P, d->host_rid_pasid))
         return 0;
     int rc = os_iommu_set_pasid_raw(d->m, d->bdf, 0, zero);
-    int r2 = ifd_flush_entry(d->m, d->bdf, 0, 0, (uint16_t)HW_GET(PASID_PTE, DID, d->host_rid_pasid));
+    int r2 = ifd_flush_entry(ifd, d->m, d->bdf, 0, 0,
+                             (uint16_t)HW_GET(PASID_PTE, DID, d->host_rid_pasid));
     return rc ? rc : r2;
 }
 
 int ifd_rid_pasid_restore(struct iommufd *ifd, struct ifd_dev *d)
 {
-    (void)ifd;
     if (!HW_GET(PASID_PTE, P, d->host_rid_pasid))
         return 0;
     int rc = os_iommu_set_pasid_raw(d->m, d->bdf, 0, d->host_rid_pasid);
-    int r2 = ifd_flush_entry(d->m, d->bdf, 0, 0, (uint16_t)HW_GET(PASID_PTE, DID, d->host_rid_pasid));
+    int r2 = ifd_flush_entry(ifd, d->m, d->bdf, 0, 0,
+                             (uint16_t)HW_GET(PASID_PTE, DID, d->host_rid_pasid));
     return rc ? rc : r2;
 }
 
@@ -228,7 +284,7 @@ int ifd_parent_flush(struct iommufd *ifd, struct ifd_hwpt *hp, uint64_t gpa, uin
         if (a->used && did_of(ifd, a->hwpt_id) == hp->did && a->m == hp->m)
             n += devtlb(q[n], os_iommu_dev(a->m, a->bdf), a->pasid, base, 1ULL << am);
     }
-    int rc = ifd_qi_batch(hp->m, (const uint64_t (*)[4])q, n);
+    int rc = ifd_qi_batch(ifd, hp->m, (const uint64_t (*)[4])q, n);
     free(q);
     return rc;
 }
@@ -253,10 +309,8 @@ static unsigned inv_range(struct iommufd *ifd, const struct ifd_hwpt *hp, uint16
     unsigned am = all ? 64 : cover_am(e->addr >> 12, e->npages), n = 0;
     uint64_t base = all || am >= 52 ? 0 : ((e->addr >> 12) & ~((1ULL << am) - 1)) << 12;
     bool psi = !all && am <= HW_FV(CAP, MAMV, hp->m->cap);
-    for (unsigned i = 0; i < IFD_ATTACH; i++) {
+    for (int i = hp->att_head; i >= 0; i = ifd->att[i].wnext) {
         const struct ifd_attach *a = &ifd->att[i];
-        if (!a->used || a->hwpt_id != hp->id)
-            continue;
         if (psi)
             os_qi_piotlb(q[n++], 3, did, a->pasid, base, am, ih);
         else
@@ -277,10 +331,14 @@ int iommufd_hwpt_invalidate(struct iommufd *ifd, uint32_t hwpt_id,
     while (entries && good < n && inv_valid(&entries[good]))
         good++;
     int rc = !hp || !hp->nested || (n && !entries) ? -EINVAL : 0;
-    for (unsigned i = 0; !rc && i < IFD_ATTACH; i++)
-        users += ifd->att[i].used && ifd->att[i].hwpt_id == hwpt_id;
-    uint64_t (*q)[4] = rc || !good || !users ? NULL : calloc((size_t)good * users * 2, sizeof(*q));
+    for (int i = rc ? -1 : hp->att_head; i >= 0; i = ifd->att[i].wnext)
+        users++;
+    /* the common case (one range, one attachment) needs no allocation */
+    uint64_t small[4][4];
+    size_t need = (size_t)good * users * 2;
+    uint64_t (*q)[4] = rc || !good || !users ? NULL : need <= 4 ? small : calloc(need, sizeof(*q));
     if (q) {
+        memset(q, 0, need * sizeof(*q));
         unsigned nq = 0;
         uint16_t did = did_of(ifd, hwpt_id);
         struct iommu_hwpt_vtd_s1_invalidate cur = entries[0];
@@ -296,8 +354,9 @@ int iommufd_hwpt_invalidate(struct iommufd *ifd, uint32_t hwpt_id,
             if (e)
                 cur = *e;
         }
-        rc = ifd_qi_batch(hp->m, (const uint64_t (*)[4])q, nq);
-        free(q);
+        rc = ifd_qi_batch(ifd, hp->m, (const uint64_t (*)[4])q, nq);
+        if (q != small)
+            free(q);
     } else if (!rc && good && users) {
         rc = -ENOMEM;
     }

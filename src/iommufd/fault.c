@@ -243,6 +243,15 @@ static bool pend_take(struct iommufd *ifd, uint32_t cookie, uint16_t bdf, uint32
     return found;
 }
 
+/* One page group response on the host queue: the descriptor and the wait
+ * os_qi_submit adds (os_iommu_page_response), counted. */
+static int ifd_page_response(struct iommufd *ifd, const struct ifd_pending *p, unsigned code)
+{
+    __atomic_fetch_add(&ifd->qi_submissions, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&ifd->qi_descriptors, 2, __ATOMIC_RELAXED);
+    return os_iommu_page_response(p->m, &p->pr, code);
+}
+
 /* §6.5 page group response with the request's RID, PASID, PRGI, LPIG and
  * private data; code 0 Success, 1 Invalid Request (QI_RESP_*). */
 int iommufd_fault_respond(struct iommufd *ifd, uint32_t cookie, unsigned code)
@@ -250,14 +259,14 @@ int iommufd_fault_respond(struct iommufd *ifd, uint32_t cookie, unsigned code)
     struct ifd_pending p;
     if (!cookie || code > IOMMUFD_PAGE_RESP_INVALID || !pend_take(ifd, cookie, 0, 0, &p))
         return -EINVAL;
-    return os_iommu_page_response(p.m, &p.pr, code);
+    return ifd_page_response(ifd, &p, code);
 }
 
 void ifd_fault_cancel(struct iommufd *ifd, uint16_t bdf, uint32_t pasid)
 {
     struct ifd_pending p;
     while (pend_take(ifd, 0, bdf, pasid, &p))
-        os_iommu_page_response(p.m, &p.pr, IOMMUFD_PAGE_RESP_INVALID);
+        ifd_page_response(ifd, &p, IOMMUFD_PAGE_RESP_INVALID);
 }
 
 void iommufd_set_notify(struct iommufd *ifd, iommufd_notify_fn fn, void *arg)

@@ -18,10 +18,8 @@ struct ifd_dev *ifd_dev_get(struct iommufd *ifd, uint32_t id)
 
 struct ifd_hwpt *ifd_hwpt_get(struct iommufd *ifd, uint32_t id)
 {
-    for (unsigned i = 0; id && i < IFD_HWPTS; i++)
-        if (ifd->hwpt[i].id == id)
-            return &ifd->hwpt[i];
-    return NULL;
+    uint32_t slot = (id & ((1u << IFD_SLOT_BITS) - 1)) - 1;
+    return id && slot < IFD_HWPTS && ifd->hwpt[slot].id == id ? &ifd->hwpt[slot] : NULL;
 }
 
 struct iommufd *iommufd_open(struct host *h)
@@ -31,6 +29,7 @@ struct iommufd *iommufd_open(struct host *h)
         return NULL;
     ifd->h = h;
     ifd->next_id = 1, ifd->next_cookie = 1;
+    ifd_att_init(ifd);
     pthread_mutex_init(&ifd->op, NULL);
     pthread_mutex_init(&ifd->lock, NULL);
     if (ifd_hook(ifd)) {
@@ -138,12 +137,19 @@ int iommufd_get_hw_info(struct iommufd *ifd, uint32_t dev_id, struct iommu_hw_in
     return d ? 0 : -ENOENT;
 }
 
-static struct ifd_hwpt *hwpt_slot(struct iommufd *ifd)
+struct ifd_hwpt *ifd_hwpt_slot(struct iommufd *ifd)
 {
     for (unsigned i = 0; i < IFD_HWPTS; i++)
         if (!ifd->hwpt[i].id)
             return &ifd->hwpt[i];
     return NULL;
+}
+
+/* A new id for the hwpt in slot hp (never 0, never one in use). */
+uint32_t ifd_hwpt_new_id(struct iommufd *ifd, const struct ifd_hwpt *hp)
+{
+    uint32_t serial = ifd->next_id++ & ((1u << (32 - IFD_SLOT_BITS)) - 1);
+    return serial << IFD_SLOT_BITS | (uint32_t)(hp - ifd->hwpt + 1);
 }
 
 static int sl_map_range(struct iommufd *ifd, struct ifd_hwpt *hp, uint64_t gpa, uint64_t len)
@@ -160,14 +166,15 @@ static int sl_map_range(struct iommufd *ifd, struct ifd_hwpt *hp, uint64_t gpa, 
 }
 
 int iommufd_hwpt_alloc_parent(struct iommufd *ifd, uint32_t dev_id,
-                              const struct gpa_map *guest_ram, uint32_t *hwpt_id)
+                              const struct gpa_map *guest_ram, uint32_t *hwpt_id_out)
 {
     pthread_mutex_lock(&ifd->op);
     struct ifd_dev *d = ifd_dev_get(ifd, dev_id);
-    struct ifd_hwpt *hp = d && guest_ram ? hwpt_slot(ifd) : NULL;
+    struct ifd_hwpt *hp = d && guest_ram ? ifd_hwpt_slot(ifd) : NULL;
     int rc = !d || !guest_ram ? -EINVAL : !hp ? -ENOSPC : 0;
     if (!rc) {
-        *hp = (struct ifd_hwpt){ .m = d->m, .ram = guest_ram, .did = os_iommu_did_alloc(d->m) };
+        *hp = (struct ifd_hwpt){ .m = d->m, .ram = guest_ram, .did = os_iommu_did_alloc(d->m),
+                                 .att_head = -1 };
         rc = hp->did ? sl_map_range(ifd, hp, 0, gpa_map_size(guest_ram)) : -ENOSPC;
         if (rc) {
             os_sl_free(&ifd->h->k, hp->sl_root, IFD_SL_LEVELS);
@@ -175,7 +182,7 @@ int iommufd_hwpt_alloc_parent(struct iommufd *ifd, uint32_t dev_id,
                 os_iommu_did_free(d->m, hp->did);
             *hp = (struct ifd_hwpt){ 0 };
         } else {
-            hp->id = *hwpt_id = ifd->next_id++;
+            hp->id = *hwpt_id_out = ifd_hwpt_new_id(ifd, hp);
         }
     }
     pthread_mutex_unlock(&ifd->op);
@@ -199,18 +206,19 @@ static bool s1_valid(const struct ifd_hwpt *parent, const struct iommu_hwpt_vtd_
 }
 
 int iommufd_hwpt_alloc_nested(struct iommufd *ifd, uint32_t parent_id,
-                              const struct iommu_hwpt_vtd_s1 *s1, uint32_t *hwpt_id)
+                              const struct iommu_hwpt_vtd_s1 *s1, uint32_t *hwpt_id_out)
 {
     pthread_mutex_lock(&ifd->op);
     struct ifd_hwpt *parent = ifd_hwpt_get(ifd, parent_id), *hp = NULL;
-    int rc = !parent || parent->nested || !s1 || !s1_valid(parent, s1) ? -EINVAL : 0;
-    if (!rc && !(hp = hwpt_slot(ifd)))
+    int rc = !parent || parent->nested || parent->paging || !s1 || !s1_valid(parent, s1)
+                 ? -EINVAL : 0;
+    if (!rc && !(hp = ifd_hwpt_slot(ifd)))
         rc = -ENOSPC;
     if (!rc) {
-        *hp = (struct ifd_hwpt){ .id = ifd->next_id++, .nested = true, .m = parent->m,
-                                 .parent = parent_id, .s1 = *s1 };
+        *hp = (struct ifd_hwpt){ .id = ifd_hwpt_new_id(ifd, hp), .nested = true, .m = parent->m,
+                                 .parent = parent_id, .s1 = *s1, .att_head = -1 };
         parent->users++;
-        *hwpt_id = hp->id;
+        *hwpt_id_out = hp->id;
     }
     pthread_mutex_unlock(&ifd->op);
     return rc;
@@ -229,7 +237,7 @@ int iommufd_hwpt_free(struct iommufd *ifd, uint32_t hwpt_id)
 
 static bool range_ok(const struct ifd_hwpt *hp, uint64_t gpa, uint64_t len)
 {
-    return hp && !hp->nested && !((gpa | len) & 0xFFF) && len &&
+    return hp && !hp->nested && !hp->paging && !((gpa | len) & 0xFFF) && len &&
            gpa + len > gpa && gpa + len <= gpa_map_size(hp->ram);
 }
 
@@ -252,4 +260,10 @@ int iommufd_parent_unmap(struct iommufd *ifd, uint32_t hwpt_id, uint64_t gpa, ui
     rc = rc ? rc : ifd_parent_flush(ifd, hp, gpa, len);
     pthread_mutex_unlock(&ifd->op);
     return rc;
+}
+
+void iommufd_get_stats(struct iommufd *ifd, struct iommufd_stats *s)
+{
+    s->qi_submissions = __atomic_load_n(&ifd->qi_submissions, __ATOMIC_RELAXED);
+    s->qi_descriptors = __atomic_load_n(&ifd->qi_descriptors, __ATOMIC_RELAXED);
 }

@@ -113,8 +113,31 @@ int iommufd_hwpt_alloc_nested(struct iommufd *ifd, uint32_t parent_id,
                               const struct iommu_hwpt_vtd_s1 *s1, uint32_t *hwpt_id);
 int iommufd_hwpt_free(struct iommufd *ifd, uint32_t hwpt_id);  /* -EBUSY while in use */
 
+/* A plain paging domain on the unit of dev_id (IOMMU_HWPT_ALLOC over an
+ * IOAS, no nesting): a host second level (4 levels) with no mapping;
+ * attached at a PASID it is a host PASID entry with PGTT=2. Its mappings
+ * are IOVA -> GPA ranges of guest_ram (which must outlive it), made by the
+ * host kernel over the guest's memory map. Its page-table pages are
+ * bounded by 64 + guest RAM pages / 32. */
+int iommufd_hwpt_alloc_paging(struct iommufd *ifd, uint32_t dev_id,
+                              const struct gpa_map *guest_ram, uint32_t *hwpt_id);
+/* IOMMU_IOAS_MAP-shaped: maps [iova, iova + len) to [gpa, gpa + len),
+ * page granular, read always, write when `write`. All or nothing: -EEXIST
+ * when a page of the range is mapped already (unmap first), -EINVAL for an
+ * unaligned or wrapping range, an IOVA at or above 2^48 or a GPA outside
+ * guest RAM, -ENOSPC when the domain's page-table budget is spent. */
+int iommufd_map(struct iommufd *ifd, uint32_t hwpt_id, uint64_t iova, uint64_t gpa, uint64_t len,
+                bool write);
+/* IOMMU_IOAS_UNMAP-shaped: unmaps whatever is mapped in [iova, iova + len)
+ * (*unmapped: the bytes, may be NULL); when anything was, the host IOTLB of
+ * the domain (page-selective over the range, domain-selective beyond
+ * CAP.MAMV) and the device TLBs of its attachments are invalidated before
+ * it returns. */
+int iommufd_unmap(struct iommufd *ifd, uint32_t hwpt_id, uint64_t iova, uint64_t len,
+                  uint64_t *unmapped);
+
 /* Attach (or replace) the domain for (dev, pasid): nested -> PGTT=nested,
- * parent -> PGTT=second-level. PASID 0 is the RID_PASID. */
+ * parent or paging -> PGTT=second-level. PASID 0 is the RID_PASID. */
 int iommufd_attach(struct iommufd *ifd, uint32_t dev_id, uint32_t pasid, uint32_t hwpt_id);
 int iommufd_detach(struct iommufd *ifd, uint32_t dev_id, uint32_t pasid);
 
@@ -132,5 +155,16 @@ unsigned iommufd_event_read(struct iommufd *ifd, struct iommufd_event *out, unsi
  * iommufd. NULL disables. */
 typedef void (*iommufd_notify_fn)(void *arg);
 void iommufd_set_notify(struct iommufd *ifd, iommufd_notify_fn fn, void *arg);
+
+/* Host queue work done for this iommufd (benchmarks, tests): os_qi_submit
+ * calls it made and the descriptors they put on host invalidation queues,
+ * counting the wait descriptor each submission ends with. Covers the
+ * invalidations iommufd builds (forwarded ranges, flushes after attach,
+ * detach and unmap) and page group responses; not the flushes the host
+ * kernel makes inside os_iommu_clear_pasid / os_iommu_set_pasid_raw. */
+struct iommufd_stats {
+    uint64_t qi_submissions, qi_descriptors;
+};
+void iommufd_get_stats(struct iommufd *ifd, struct iommufd_stats *s);
 
 #endif

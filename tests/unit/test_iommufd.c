@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "iommufd_fixture.h"
@@ -129,18 +130,24 @@ static void test_invalidate_all_and_merged(void **state)
     host_destroy(h);
 }
 
-extern const struct CMUnitTest iommufd_error_tests[5];   /* iommufd_errors.c */
+extern const struct CMUnitTest iommufd_error_tests[5];    /* iommufd_errors.c */
+extern const struct CMUnitTest iommufd_paging_tests[2];   /* iommufd_paging.c */
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define APPEND(t, n, a) (memcpy(&(t)[n], (a), sizeof(a)), (n) += COUNT(a))
 
 int main(void)
 {
-    struct CMUnitTest tests[] = {
+    static const struct CMUnitTest own[] = {
         cmocka_unit_test(test_nested_store),
         cmocka_unit_test(test_page_request_round_trip),
         cmocka_unit_test(test_invalidate_makes_new_mapping_visible),
         cmocka_unit_test(test_invalidate_all_and_merged),
-        { 0 }, { 0 }, { 0 }, { 0 }, { 0 },
     };
-    for (unsigned i = 0; i < 5; i++)
-        tests[4 + i] = iommufd_error_tests[i];
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    struct CMUnitTest tests[COUNT(own) + COUNT(iommufd_error_tests) + COUNT(iommufd_paging_tests)];
+    size_t n = 0;
+    APPEND(tests, n, own);
+    APPEND(tests, n, iommufd_error_tests);
+    APPEND(tests, n, iommufd_paging_tests);
+    return _cmocka_run_group_tests("test_iommufd", tests, n, NULL, NULL);
 }
