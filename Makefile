@@ -77,6 +77,47 @@ $(B)/tests/test_%: $(B)/tests/unit/test_%.o $$(call companions,$$*) $(SUPPORT_OB
 	@echo "  LD      $@"
 	@$(CC_CFG) $(CFLAGS_CFG) -o $@ $(filter %.o,$^) $(B)/libvsvm.a -lcmocka $(LDLIBS)
 
+# The KVM guest image (guest/, src/kvm/kvm_abi.h): a freestanding kernel
+# and its ring-3 programs, linked by guest/guest.ld and flattened, then
+# embedded in libvsvm by src/kvm/kvm_image.c. Always built with gcc (the
+# same image in every configuration; no sanitizer can run in a guest).
+GUEST_CC     := gcc
+GUEST_BASE   := -std=c11 -Isrc -Iguest -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+                -mno-red-zone -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
+                -fno-asynchronous-unwind-tables -fno-unwind-tables -O2 $(WARN)
+GUEST_KFLAGS := $(GUEST_BASE) -mcmodel=kernel
+GUEST_UFLAGS := $(GUEST_BASE) -fno-tree-loop-distribute-patterns
+GUEST_KOBJS  := $(patsubst guest/%,$(B)/guest/%.o,$(basename $(wildcard guest/kernel/*.c guest/kernel/*.S))) \
+                $(B)/guest/os/klog.o $(B)/guest/acpi/dmar.o
+GUEST_UOBJS  := $(patsubst guest/%.c,$(B)/guest/%.o,$(wildcard guest/user/*.c))
+$(B)/guest/kernel/%.o: guest/kernel/%.c
+	@mkdir -p $(@D)
+	@echo "  GUEST   $<"
+	@$(GUEST_CC) $(GUEST_KFLAGS) -MMD -MP -c $< -o $@
+$(B)/guest/kernel/%.o: guest/kernel/%.S
+	@mkdir -p $(@D)
+	@echo "  GUEST   $<"
+	@$(GUEST_CC) $(GUEST_KFLAGS) -MMD -MP -c $< -o $@
+$(B)/guest/os/%.o: src/os/%.c
+	@mkdir -p $(@D)
+	@echo "  GUEST   $<"
+	@$(GUEST_CC) $(GUEST_KFLAGS) -MMD -MP -c $< -o $@
+$(B)/guest/acpi/%.o: src/acpi/%.c
+	@mkdir -p $(@D)
+	@echo "  GUEST   $<"
+	@$(GUEST_CC) $(GUEST_KFLAGS) -MMD -MP -c $< -o $@
+$(B)/guest/user/%.o: guest/user/%.c
+	@mkdir -p $(@D)
+	@echo "  GUEST   $<"
+	@$(GUEST_CC) $(GUEST_UFLAGS) -MMD -MP -c $< -o $@
+$(B)/guest/vsvm-guest.elf: $(GUEST_KOBJS) $(GUEST_UOBJS) guest/guest.ld
+	@echo "  GUESTLD $@"
+	@ld -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T guest/guest.ld -o $@ $(GUEST_KOBJS) $(GUEST_UOBJS)
+$(B)/guest/vsvm-guest.bin: $(B)/guest/vsvm-guest.elf
+	@objcopy -O binary $< $@
+$(B)/src/kvm/kvm_image.o: $(B)/guest/vsvm-guest.bin
+$(B)/src/kvm/kvm_image.o: CFLAGS_CFG += -DKVM_GUEST_BIN=$(B)/guest/vsvm-guest.bin
+
 tests: $(TESTS) $(B)/vsvm
 
 run: deps

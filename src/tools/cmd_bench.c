@@ -15,6 +15,7 @@ static const struct {
     { "qi",        bench_qi },
     { "dma",       bench_dma },
     { "guest",     bench_guest },
+    { "kvm",       bench_kvm },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
