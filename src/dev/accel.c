@@ -186,6 +186,13 @@ void accel_set_bus_master(struct accel *d, bool enabled)
     ST(&d->bus_master, enabled);
 }
 
+void accel_set_dma_watch(struct accel *d, accel_dma_watch_fn fn, void *opaque)
+{
+    __atomic_store_n(&d->watch, NULL, __ATOMIC_RELEASE);
+    d->watch_opaque = opaque;
+    __atomic_store_n(&d->watch, fn, __ATOMIC_RELEASE);
+}
+
 void accel_set_msi(struct accel *d, bool enabled, uint64_t addr, uint32_t data)
 {
     pthread_mutex_lock(&d->lock);

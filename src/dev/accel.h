@@ -81,6 +81,12 @@ void accel_set_pasid(struct accel *d, bool enabled);
  * Disabled (or allocation 0): a missing page ends the batch with
  * ACCEL_ERR_PAGE_FAULT. Disabling does not cancel outstanding requests. */
 void accel_set_pri(struct accel *d, bool enabled, uint32_t allocation);
+/* Test instrumentation: fn sees the host physical range of every DMA
+ * access the device is about to make, after translation (ownership checks,
+ * issue 8). Runs on the engine thread; NULL removes it. */
+typedef void (*accel_dma_watch_fn)(void *opaque, uint64_t hpa, uint64_t len, bool write);
+void accel_set_dma_watch(struct accel *d, accel_dma_watch_fn fn, void *opaque);
+
 /* Function-level reset: every context back to IDLE (work abandoned, page
  * waits cancelled; their late responses are dropped), BAR0 registers to
  * reset values, device TLB emptied, PRI status cleared. Configuration-space

@@ -244,6 +244,13 @@ static enum accel_acc atc_fill(struct accel *d, const struct accel_xid *x, uint6
     return ACC_OK;
 }
 
+static void watch(struct accel *d, uint64_t hpa, const struct accel_span *s)
+{
+    accel_dma_watch_fn fn = __atomic_load_n(&d->watch, __ATOMIC_ACQUIRE);
+    if (fn)
+        fn(d->watch_opaque, hpa, s->len, s->write);
+}
+
 /* Without ATS (or without an IOMMU) every access is an untranslated
  * request; the unit records any fault itself (non-recoverable). */
 static enum accel_acc io_untranslated(struct accel *d, const struct accel_xid *x,
@@ -262,6 +269,8 @@ static enum accel_acc io_untranslated(struct accel *d, const struct accel_xid *x
                 hpa = HPA_INVALID;
         }
         s[i].hva = hpa == HPA_INVALID ? NULL : mem_ptr(d->cfg.mem, hpa, s[i].len);
+        if (s[i].hva)
+            watch(d, hpa, &s[i]);
         if (!s[i].hva) {
             *fva = s[i].va;
             return ACC_UNSUPPORTED;
@@ -286,6 +295,7 @@ static int resolve(struct accel *d, const struct accel_xid *x, struct accel_span
         s[i].hva = mem_ptr(d->cfg.mem, hpa, s[i].len);
         if (!s[i].hva)
             return -1 - (int)i;
+        watch(d, hpa, &s[i]);
     }
     return (int)n;
 }

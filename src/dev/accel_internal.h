@@ -158,6 +158,8 @@ struct accel {
     struct accel_atc atc;
     struct accel_pri pri;
     struct accel_stats st;    /* atomic increments */
+    accel_dma_watch_fn watch; /* atomic pointer; opaque set before it */
+    void *watch_opaque;
 };
 
 /* accel.c */

@@ -188,6 +188,26 @@ int os_munmap(struct os_mm *mm, uint64_t va, uint64_t len)
     return rc;
 }
 
+int os_mmap_replace(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot)
+{
+    len = (len + 0xFFF) & ~0xFFFULL;
+    if (!range_ok(va, len) || prot > 7)
+        return -EINVAL_;
+    os_lock(mm->k, &mm->lock);
+    int rc = vma_split(mm, va);
+    rc = rc ? rc : vma_split(mm, va + len);
+    if (!rc) {
+        for (unsigned i = 0; i < OS_MM_VMAS; i++)
+            if (mm->vma[i].end && mm->vma[i].start >= va && mm->vma[i].end <= va + len)
+                mm->vma[i].end = 0;
+        unmap_pages(mm, va, va + len);
+        rc = vma_add(mm, va, va + len, prot);
+        vma_merge(mm);
+    }
+    os_unlock(&mm->lock);
+    return rc;
+}
+
 static uint64_t pte_flags(unsigned prot)
 {
     return PTE_US | (prot & OS_PROT_WRITE ? PTE_RW : 0) | (prot & OS_PROT_EXEC ? 0 : PTE_XD);

@@ -49,6 +49,10 @@ int os_mmap(struct os_mm *mm, uint64_t len, unsigned prot, uint64_t *va);
 /* Maps a fixed range (MAP_FIXED without replacing: -EEXIST on overlap). */
 int os_mmap_fixed(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot);
 int os_munmap(struct os_mm *mm, uint64_t va, uint64_t len);
+/* mmap(MAP_FIXED) over an existing mapping: the old pages are unmapped
+ * (with invalidations) and the new area appears under one hold of the mm
+ * lock, so a fault in between sees one or the other, never a hole. */
+int os_mmap_replace(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot);
 int os_mprotect(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot);
 
 /* Demand paging: resolves a fault at va for the given access (from the

@@ -1,6 +1,8 @@
 /* svm_storedw_loop: thousands of store-dword batches across many pages
- * while another thread of the process keeps unmapping and remapping those
- * pages. Correct invalidation shows in two ways: every batch completes (an
+ * while another thread of the process keeps replacing those pages with
+ * fresh ones (mmap MAP_FIXED over them: unmap and remap in one step, so a
+ * device fault never finds a hole — with munmap then mmap it could, and
+ * the batch would rightly fail). Correct invalidation shows in two ways: every batch completes (an
  * unmapped page comes back through a device page fault), and no write
  * lands after munmap returned: the freed frames go straight back to the
  * process as scratch pages that nothing may write, and they stay zero. */
@@ -37,8 +39,7 @@ static void *churn_thread(void *arg)
         seed = seed * 1103515245u + 12345u;
         uint64_t va = c->region + (uint64_t)((seed >> 16) % PAGES) * 4096;
         uint64_t q = c->scratch_base + (uint64_t)i * 4096;   /* first touch takes a free frame */
-        if (os_munmap(&c->p->mm, va, 4096) ||
-            os_mmap_fixed(&c->p->mm, va, 4096, OS_PROT_READ | OS_PROT_WRITE) ||
+        if (os_mmap_replace(&c->p->mm, va, 4096, OS_PROT_READ | OS_PROT_WRITE) ||
             os_mm_write(&c->p->mm, q, zero, sizeof(zero))) {
             c->failures++;
             continue;
