@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/hw.h"
 #include "vmm/vmcfg.h"
 #include "vmm/vmcfg_lex.h"
 
@@ -98,8 +99,14 @@ static int opt_host(struct ps *p, const char *v)
                     break;
                 s += len;
             }
+        } else if (!strcmp(k, "nest")) {
+            bool on;   /* nest=off: units without ECAP.NEST (vtd-reference §1.4) */
+            if (vmcfg_bool(x, &on))
+                return fail(p, "-host %s: nest=%s: on or off", v, x);
+            p->host.unit_ecap_clear = on ? 0 : HW_FM(ECAP, NEST);
         } else
-            return fail(p, "-host %s: unknown property '%s' (units, accels, mem, accel-units)", v, k);
+            return fail(p, "-host %s: unknown property '%s' (units, accels, mem, accel-units, "
+                           "nest)", v, k);
     }
     return 0;
 }

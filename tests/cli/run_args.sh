@@ -68,6 +68,12 @@ refused "cannot hold" -host mem=256M -m 256M
 refused "-name x" -name x -guest -name x
 refused "at most 4 guests" -guest -guest -guest -guest -guest
 
+# svm=on on host units without nesting: refused when the guest is built
+# (exit 1, the reason on stderr), before anything runs.
+run -host nest=off $SVM -device vfio-pci,host=00:02.0
+if [ "$RC" -eq 1 ] && grep -q "cannot nest" <<<"$ERR"; then ok; else bad "nest=off: exit $RC: $ERR"; fi
+refused "nest=maybe" -host nest=maybe
+
 run -h
 if [ "$RC" -eq 0 ] && grep -q "vfio-pci,host=" <<<"$OUT"; then ok; else bad "run -h: exit $RC"; fi
 
