@@ -1,13 +1,15 @@
 /* `vsvm scenario NAME [--json] [--verbose]`: the RFC's test cases (§4),
  * in-process (README "Test cases"):
  *   host        — 1: SVM in the host, two accelerators behind two units;
- *   guest       — 2: a guest with an assigned accelerator uses SVM;
+ *   guest       — 2: a guest with an assigned accelerator uses SVM (and
+ *                 a second one with svm=off runs the DMA workload);
  *   multi-guest — 3: two guests with one accelerator each, behind one
  *                 host unit and then behind two, at the same time; the
  *                 first also attacks the second through its device;
  *   host-guest  — 4: host processes and a guest at the same time, sharing
  *                 a host unit;
  *   all         — 1 to 4. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,16 +70,38 @@ static bool case_host(struct sc_report *r, bool verbose)
     return finish(r, 0);
 }
 
+/* A guest with svm=off (issue 6 item 4): DMA remapping only. Its kernel's
+ * DMA API maps buffers in its own second level, which the VMM shadows;
+ * its SVM API refuses cleanly, without touching the device. */
+static void dma_lane(struct sc_lane *l)
+{
+    wl_dma(l->k, l->a, &l->res[0]);
+    struct wl_result *x = &l->res[1];
+    wl_svm_sanity(l->k, l->a, x);
+    bool refused = !x->passed && !strcmp(x->detail, "process set-up failed");
+    *x = (struct wl_result){ .name = "svm_refused", .passed = refused, .faults = refused,
+                             .operations = 1, .errors = !refused };
+    snprintf(x->detail, sizeof(x->detail), "%s", refused ? "the SVM API refused cleanly"
+                                                         : "svm_sanity was not refused");
+    l->nres = 2;
+}
+
 static bool case_guest(struct sc_report *r, bool verbose)
 {
     struct host *h = sc_host(2, 2, NULL, verbose);
     struct guest *g = h ? sc_guest(h, "guest0", true, 0, verbose) : NULL;
-    bool ok = g != NULL;
-    if (g) {
+    struct guest *d = g ? sc_guest(h, "guest1", false, 1, verbose) : NULL;
+    bool ok = d != NULL;
+    if (d) {
         sc_guest_lanes(r, g, h);
+        sc_guest_lanes(r, d, h);
+        r->lanes[r->nlanes - 1].fn = dma_lane;
+        r->lanes[r->nlanes - 1].layout = "svm=off";
         sc_run(r, 0);
         sc_note_guest(r, g);
+        sc_note_guest(r, d);
     }
+    guest_destroy(d);
     guest_destroy(g);
     if (h)
         sc_note_host(r, h);

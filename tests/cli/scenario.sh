@@ -36,7 +36,8 @@ check(rc2 == 2, "an unknown scenario is a usage error")
 sc = {s.get("scenario"): s for s in d.get("scenarios", [])}
 check(list(sc) == ["host", "guest", "multi-guest", "host-guest"], "the four test cases in order")
 need = {"svm_sanity": (1, 0), "svm_fault": (17, 16), "svm_storedw_loop": (16032, 33),
-        "svm_pointer_chase": (500, 1), "isolation_probe": (24, 0)}
+        "svm_pointer_chase": (500, 1), "isolation_probe": (24, 0), "dma": (4, 0),
+        "svm_refused": (1, 0)}
 keys = {"workload", "machine", "layout", "device", "host_device", "unit", "passed", "operations",
         "page_requests", "faults", "errors"}
 for name, s in sc.items():
@@ -56,10 +57,17 @@ check(sc.get("host", {}).get("units") == 2 and sc.get("host", {}).get("accelerat
       "host: units and accelerators")
 for name in ("guest", "multi-guest", "host-guest"):
     for gu in sc.get(name, {}).get("guests", []):
-        check(gu.get("svm") is True and gu.get("page_requests_injected", 0) >= 16,
+        if gu.get("svm") is not True:
+            check(gu.get("page_requests_injected") == 0, f"{name}: no page requests with svm=off")
+            continue
+        check(gu.get("page_requests_injected", 0) >= 16,
               f"{name}: {gu.get('name')}'s page requests came through its virtual IOMMU")
         check(gu.get("refused_entries") == 0, f"{name}: {gu.get('name')} programmed nothing bad")
-check(machines("guest") == {("guest0", "", 0)}, "guest: one guest on unit 0")
+check(machines("guest") == {("guest0", "", 0), ("guest1", "svm=off", 1)},
+      "guest: an svm=on guest on unit 0, an svm=off guest on unit 1")
+off = {r["workload"]: r for r in sc.get("guest", {}).get("workloads", []) if r["machine"] == "guest1"}
+check(set(off) == {"dma", "svm_refused"} and off["dma"]["faults"] == 3,
+      "guest: the svm=off guest's DMA workload (3 expected faults) and SVM refusal")
 check(machines("multi-guest") == {("guest0", "one-unit", 0), ("guest1", "one-unit", 0),
                                    ("guest0", "two-units", 0), ("guest1", "two-units", 1)},
       "multi-guest: two guests on one unit, then on two")
