@@ -82,6 +82,7 @@ __attribute__((noreturn)) void enter_user(struct trapframe *tf);
 void pmem_init(uint64_t start, uint64_t end);
 uint64_t page_alloc(void);           /* zeroed; 0 when exhausted */
 void page_free(uint64_t pa);
+uint64_t pages_alloc_contig(unsigned n);    /* aligned to their size; 0 when exhausted */
 uint64_t pmem_free_pages(void);
 
 #define MAX_REGIONS 32
@@ -116,6 +117,10 @@ int user_prepare(struct proc *p, uint64_t va, uint64_t len, bool write);
 long proc_mmap(struct proc *p, uint64_t hint, uint64_t len, unsigned prot);
 long proc_munmap(struct proc *p, uint64_t va, uint64_t len);
 long proc_mprotect(struct proc *p, uint64_t va, uint64_t len, unsigned prot);
+
+/* osglue.c: the os layer's VT-d driver on this machine */
+void os_bringup(void);
+void os_qi_bench(unsigned n);
 
 /* calls.c */
 void do_call(struct trapframe *tf);

@@ -163,6 +163,14 @@ void schedule(void)
             check_irq(word[3] ? 1000 : 100);
             continue;
         }
+        if (!strcmp(word, "iommu")) {
+            os_bringup();
+            continue;
+        }
+        if (!strcmp(word, "qibench")) {
+            os_qi_bench(200);
+            continue;
+        }
         if (!strcmp(word, "mmiobench")) {
             mmio_bench(2000);
             continue;

@@ -34,6 +34,25 @@ uint64_t page_alloc(void)
     return pa;
 }
 
+/* n contiguous zeroed pages aligned to their size rounded up to a power of
+ * two (queues); the pages skipped for alignment go to the free list. */
+uint64_t pages_alloc_contig(unsigned n)
+{
+    uint64_t size = PAGE;
+    while (size < PAGE * n)
+        size <<= 1;
+    uint64_t at = (bump + size - 1) & ~(size - 1);
+    if (!n || at + size > bump_end)
+        return 0;
+    for (; bump < at; bump += PAGE) {       /* fresh pages: already zero */
+        *(uint64_t *)phys(bump) = free_list;
+        free_list = bump;
+        nfree++;
+    }
+    bump = at + size;
+    return at;
+}
+
 void page_free(uint64_t pa)
 {
     outl(KVM_PORT_ZERO, (uint32_t)(pa >> 12));

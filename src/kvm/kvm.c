@@ -319,6 +319,8 @@ int kvm_vm_boot(struct kvm_vm *vm, const void *image, size_t len, const char *cm
         bi.dmar_len = dmar_len;
     }
     snprintf(bi.cmdline, sizeof(bi.cmdline), "%s", cmdline ? cmdline : "");
+    int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+    bi.tsc_khz = khz > 0 ? (uint64_t)khz : 0;
     /* every boot starts from zeroed RAM (the guest takes fresh pages as
      * zero), whatever an earlier run left */
     static const uint8_t zero[1 << 16];

@@ -51,7 +51,9 @@ struct kvm_boot_info {
     /* what to run, in order: ring-3 programs by name ("hello demo"), or the
      * kernel's own checks "mmio" (accesses to the test page) and "irq" (asks
      * the test page for an MSI and waits for it, 100 times), "irqbench"
-     * (the same 1000 times), "mmiobench" (2000 reads of the test page) */
+     * (the same 1000 times), "mmiobench" (2000 reads of the test page),
+     * "iommu" (the os layer's VT-d driver brings up the DMAR table's units),
+     * "qibench" (after "iommu": 200 invalidation batches through its queue) */
     char cmdline[KVM_CMDLINE_MAX];
 };
 

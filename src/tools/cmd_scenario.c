@@ -15,6 +15,7 @@
 
 #include "tools/cmds.h"
 #include "tools/scenario.h"
+#include "tools/scenario_kvm.h"
 
 #define PROBE_MARKER 0x5EC0BAD5u
 #define PROBE_TARGETS 16
@@ -205,13 +206,15 @@ static int run_cases(unsigned first, unsigned last, bool json, bool verbose)
 
 int cmd_scenario(int argc, char **argv)
 {
-    bool json = false, verbose = false;
+    bool json = false, verbose = false, kvm = false;
     const char *name = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = true;
         else if (!strcmp(argv[i], "--verbose"))
             verbose = true;
+        else if (!strcmp(argv[i], "--kvm"))
+            kvm = true;
         else if (argv[i][0] != '-' && !name)
             name = argv[i];
         else {
@@ -221,9 +224,11 @@ int cmd_scenario(int argc, char **argv)
     }
     if (!name) {
         fprintf(stderr, "usage: vsvm scenario host|guest|multi-guest|host-guest|all "
-                        "[--json] [--verbose]\n");
+                        "[--json] [--verbose] [--kvm]\n");
         return 2;
     }
+    if (kvm)
+        return scenario_kvm(name, json);
     if (!strcmp(name, "all"))
         return run_cases(0, NCASES, json, verbose);
     for (unsigned i = 0; i < NCASES; i++)

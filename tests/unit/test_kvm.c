@@ -15,8 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iommufd/iommufd.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_fw.h"
+#include "lib/hw_regs.h"
+#include "viommu/viommu.h"
+#include "vmm/guest.h"
+#include "vmm/host.h"
 
 #define BASE 0x100000000ULL
 #define MiB (1ULL << 20)
@@ -111,11 +116,16 @@ static void boot(struct fx *f, const char *cmdline)
 
 static const uint16_t dmar_devs[2] = { 0x0020, 0x0028 };   /* 00:04.0, 00:05.0 */
 
-static void show(const struct fx *f, const struct kvm_report *r)
+static void show_vm(struct kvm_vm *vm, const struct kvm_report *r)
 {
     char buf[1024];
     kvm_report_format(r, buf, sizeof(buf));
-    print_message("%s--- console ---\n%s---\n", buf, kvm_vm_console(f->vm));
+    print_message("%s--- console ---\n%s---\n", buf, kvm_vm_console(vm));
+}
+
+static void show(const struct fx *f, const struct kvm_report *r)
+{
+    show_vm(f->vm, r);
 }
 
 static void test_slots_follow_frames(void **state)
@@ -329,6 +339,109 @@ static void test_dmar_iasl(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the os layer's VT-d driver in the KVM guest ------------------------ */
+
+struct vfx {
+    struct viommu *v;
+    struct kvm_vm *vm;
+    unsigned unit_reads, unit_writes, msis;
+};
+
+static uint64_t v_read(void *ctx, uint64_t gpa, unsigned size)
+{
+    struct vfx *x = ctx;
+    if (gpa >= GUEST_UNIT_BASE && gpa + size <= GUEST_UNIT_BASE + 4096) {
+        x->unit_reads++;
+        return viommu_mmio_read(x->v, (uint32_t)(gpa - GUEST_UNIT_BASE), size);
+    }
+    return ~0ULL;       /* no device: configuration space and BARs read all-ones */
+}
+
+static void v_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
+{
+    struct vfx *x = ctx;
+    if (gpa >= GUEST_UNIT_BASE && gpa + size <= GUEST_UNIT_BASE + 4096) {
+        x->unit_writes++;
+        viommu_mmio_write(x->v, (uint32_t)(gpa - GUEST_UNIT_BASE), size, val);
+    }
+}
+
+static void v_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    struct vfx *x = opaque;
+    (void)addr;
+    x->msis++;
+    if (x->vm)
+        kvm_vm_msi(x->vm, data & 0xFF);
+}
+
+/* Issue 7 item 3, first part: the guest kernel finds the virtual unit in
+ * its DMAR table and brings it up with the os layer's VT-d driver (the
+ * code the host and in-process guests run), every register access a KVM
+ * MMIO exit into the viommu; the root table and invalidation queue it
+ * programs are guest RAM the viommu reads through the same frames KVM
+ * maps. */
+static void test_viommu_bringup(void **state)
+{
+    (void)state;
+    if (kvm_skip())
+        skip();
+    struct host_config hc;
+    host_config_default(&hc);
+    hc.nunits = 1, hc.naccels = 1;
+    char why[200] = "";
+    struct host *h = host_create(&hc, why, sizeof(why));
+    if (!h)
+        print_message("host_create: %s\n", why);
+    assert_non_null(h);
+    struct gpa_map *ram = gpa_map_create(h->mem, 16 * MiB);
+    assert_non_null(ram);
+    static struct vfx x;
+    memset(&x, 0, sizeof(x));
+    struct iommufd *ifd = iommufd_open(h);
+    assert_non_null(ifd);
+    struct viommu_config vc = { .host = h, .ifd = ifd, .guest_ram = ram, .svm = true,
+                                .msi = v_msi, .msi_opaque = &x };
+    x.v = viommu_create(&vc);
+    assert_non_null(x.v);
+    struct kvm_vm_config c = { .ram = ram, .mmio = { &x, v_read, v_write }, .name = "viommu" };
+    x.vm = kvm_vm_create(&c, why, sizeof(why));
+    if (!x.vm)
+        print_message("kvm_vm_create: %s\n", why);
+    assert_non_null(x.vm);
+    uint8_t dmar[256];
+    size_t len = kvm_guest_dmar(NULL, 0, 48, dmar, sizeof(dmar));
+    assert_int_equal(kvm_vm_boot(x.vm, kvm_guest_image,
+                                 (size_t)(kvm_guest_image_end - kvm_guest_image), "iommu qibench hello",
+                                 dmar, len, why, sizeof(why)), 0);
+    struct kvm_report r;
+    assert_int_equal(kvm_vm_run(x.vm, 120 * SEC, &r), 0);
+    const char *con = kvm_vm_console(x.vm);
+    if (r.end != KVM_END_EXIT || !strstr(con, "translation enabled"))
+        show_vm(x.vm, &r);
+    assert_int_equal(r.end, KVM_END_EXIT);
+    assert_non_null(strstr(con, "iommu: 1 unit(s) probed"));
+    assert_non_null(strstr(con, "iommu: dmar0 at 0xfed90000: scalable 1, caching mode 1, translation enabled"));
+    assert_non_null(strstr(con, "hello from ring 3"));
+    /* one trapped access per batch: the IQT write (the viommu processes the
+     * queue on it and writes the wait status into guest RAM) */
+    assert_non_null(strstr(con, "qibench: 200 batches of 8 descriptors, 1 trapped accesses per batch"));
+    /* the unit's state as the VMM sees it */
+    uint32_t gsts = (uint32_t)viommu_mmio_read(x.v, REG_OFF_GSTS, 4);
+    assert_true(gsts & HW_FM(GSTS, TES));
+    assert_true(gsts & HW_FM(GSTS, QIES));
+    uint64_t rta = viommu_mmio_read(x.v, REG_OFF_RTADDR, 8) & ~0xFFFULL;
+    assert_true(rta > 0 && rta < 16 * MiB);       /* a guest page: the guest's own RAM */
+    assert_true(x.unit_reads + x.unit_writes >= 10);
+    print_message("viommu bring-up: %u register reads, %u writes (each a KVM exit), %u vMSIs, "
+                  "%.1f ms\n", x.unit_reads, x.unit_writes, x.msis, (double)r.run_ns / 1e6);
+    kvm_vm_destroy(x.vm);
+    viommu_destroy(x.v);
+    iommufd_close(ifd);
+    gpa_map_destroy(ram);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_unknown_program),
         cmocka_unit_test(test_dmar_in_guest),
         cmocka_unit_test(test_dmar_iasl),
+        cmocka_unit_test(test_viommu_bringup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
