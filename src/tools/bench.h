@@ -12,6 +12,7 @@ int bench_qi(FILE *out, bool json);
 int bench_dma(FILE *out, bool json);
 int bench_guest(FILE *out, bool json);
 int bench_kvm(FILE *out, bool json);
+int bench_viommu(FILE *out, bool json);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);

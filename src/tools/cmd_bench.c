@@ -16,6 +16,7 @@ static const struct {
     { "dma",       bench_dma },
     { "guest",     bench_guest },
     { "kvm",       bench_kvm },
+    { "viommu",    bench_viommu },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 

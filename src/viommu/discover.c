@@ -62,6 +62,16 @@ static void scan_table(struct viommu *v, unsigned di, uint64_t tbl, uint32_t bas
 
 void viommu_discover(struct viommu *v, bool any_did, uint16_t did)
 {
+    if (!v->cfg.svm) {   /* no PASID support: only the RID_PASID can be there */
+        for (unsigned di = 0; di < VIOMMU_MAX_DEVS; di++) {
+            uint64_t pte[8];
+            if (v->dev[di].used && !viommu_bind_find(v, di, 0) &&
+                (any_did || (!vtd_lookup_pasid_entry(v->vu, v->dev[di].vbdf, 0, pte) &&
+                             HW_GET(PASID_PTE, DID, pte) == did)))
+                viommu_shadow_one(v, di, 0);
+        }
+        return;
+    }
     uint64_t pss = HW_FV(ECAP, PSS, vtd_unit_config(v->vu)->ecap);
     uint64_t max_dir = (1ULL << (pss + 1)) / TBL_ENTRIES;
     for (unsigned di = 0; di < VIOMMU_MAX_DEVS; di++) {

@@ -11,6 +11,10 @@
 #define VIOMMU_MAX_DEVS     HOST_MAX_ACCELS   /* a host device binds to one iommufd only */
 #define VIOMMU_MAX_BINDS    256
 #define VIOMMU_MAX_PENDING  IOMMUFD_FAULT_DEPTH   /* iommufd bounds the unanswered ones */
+#define VIOMMU_BIND_HASH    512    /* bindings by PASID (the key of PASID-based invalidations) */
+#define VIOMMU_PEND_HASH    1024   /* outstanding requests by (vBDF, PASID, PRGI) */
+#define VIOMMU_SL_WALK_TABLES 4096 /* guest second-level tables read per re-walk */
+#define VIOMMU_SL_ALL       (~0ULL)   /* every IOVA page */
 
 struct viommu_dev {
     bool used;
@@ -23,7 +27,10 @@ struct viommu_dev {
 enum viommu_bind_kind {
     VB_NESTED = 1,             /* PGTT=1: a nested domain over the unit's nest parent */
     VB_PT,                     /* PGTT=4: the nest parent itself (GPA -> HPA, host PGTT=2) */
+    VB_SL,                     /* PGTT=2 (svm=off): a paging domain shadowing the guest's
+                                  second level (sl.c) */
 };
+struct viommu_sl;
 
 /* One guest PASID entry shadowed into a host domain attached at the host
  * device and the same PASID. */
@@ -36,6 +43,8 @@ struct viommu_bind {
     uint32_t hwpt;             /* the domain attached at (dev, pasid); VB_PT: the
                                   parent, owned by the viommu, never freed here */
     struct iommu_hwpt_vtd_s1 s1;   /* VB_NESTED */
+    struct viommu_sl *sl;          /* VB_SL: what is mapped */
+    int16_t hnext;             /* next binding of its PASID's bucket, -1: end */
 };
 
 /* A host page request the guest has to answer: the last of its group, or
@@ -47,6 +56,7 @@ struct viommu_pending {
     uint16_t prgi;
     uint32_t cookie;
     uint64_t priv_data[2];
+    int16_t next;              /* next in its hash bucket, or in the free list; -1: end */
 };
 
 struct viommu {
@@ -57,7 +67,9 @@ struct viommu {
     uint32_t parent[HOST_MAX_UNITS];   /* nest parent per host unit, 0 = none */
     struct viommu_dev dev[VIOMMU_MAX_DEVS];
     struct viommu_bind bind[VIOMMU_MAX_BINDS];
+    int16_t bind_hash[VIOMMU_BIND_HASH];   /* first binding of each bucket, -1: none */
     struct viommu_pending pending[VIOMMU_MAX_PENDING];
+    int16_t pend_hash[VIOMMU_PEND_HASH], pend_free;
     struct viommu_stats stats;
     /* Page-selective invalidations of one (vDID, PASID) waiting to be
      * forwarded as one range (merging, flushed before any other
@@ -77,12 +89,24 @@ enum vtd_ats_inv_status viommu_ats_invalidate(void *opaque, uint16_t sid, bool p
 void viommu_unbind(struct viommu *v, struct viommu_bind *b);
 int viommu_dev_find(const struct viommu *v, uint16_t vbdf);
 struct viommu_bind *viommu_bind_find(struct viommu *v, unsigned di, uint32_t pasid);
+/* The first binding of pasid's hash bucket (follow hnext; compare pasid). */
+int viommu_bind_first(const struct viommu *v, uint32_t pasid);
+void viommu_index_init(struct viommu *v);
 /* Re-reads (validated by the unit) and shadows the guest PASID entry. */
 void viommu_shadow_one(struct viommu *v, unsigned di, uint32_t pasid);
 
 /* discover.c: shadows the present guest PASID entries not bound yet, of
  * every DID or of did (v->lock held, from the descriptor hook). */
 void viommu_discover(struct viommu *v, bool any_did, uint16_t did);
+
+/* sl.c: second-level shadowing (v->lock held). */
+struct viommu_sl *viommu_sl_new(struct viommu *v, uint64_t root, unsigned levels);
+void viommu_sl_free(struct viommu_sl *s);
+bool viommu_sl_same(const struct viommu_sl *s, uint64_t root, unsigned levels);
+/* Brings the paging domain hw in line with the guest table over the IOVA
+ * pages [first, end) (VIOMMU_SL_ALL: everything). */
+void viommu_sl_sync(struct viommu *v, struct viommu_sl *s, uint32_t hw, uint64_t first,
+                    uint64_t end);
 
 /* prq.c */
 void viommu_page_response(void *opaque, const struct vtd_page_resp *r);

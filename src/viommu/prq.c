@@ -15,22 +15,56 @@ static int dev_by_id(const struct viommu *v, uint32_t dev_id)
     return -1;
 }
 
-/* Remembers the cookie of a request that expects a response (v->lock
- * held). */
+/* ---- outstanding requests: a hash by (vBDF, PASID, PRGI) and a free
+ * list (v->lock held) ----------------------------------------------------- */
+static unsigned pend_bucket(uint16_t vbdf, uint32_t pasid, uint16_t prgi)
+{
+    uint32_t h = (pasid * 0x9E3779B1u) ^ ((uint32_t)vbdf << 9 | prgi) * 0x85EBCA6Bu;
+    return (h ^ (h >> 15)) % VIOMMU_PEND_HASH;
+}
+
+void viommu_index_init(struct viommu *v)
+{
+    for (unsigned i = 0; i < VIOMMU_BIND_HASH; i++)
+        v->bind_hash[i] = -1;
+    for (unsigned i = 0; i < VIOMMU_PEND_HASH; i++)
+        v->pend_hash[i] = -1;
+    for (unsigned i = 0; i < VIOMMU_MAX_PENDING; i++)
+        v->pending[i].next = i + 1 < VIOMMU_MAX_PENDING ? (int16_t)(i + 1) : -1;
+    v->pend_free = 0;
+}
+
+/* Remembers the cookie of a request that expects a response. */
 static bool pending_add(struct viommu *v, uint16_t vbdf, const struct iommu_hwpt_pgfault *f)
 {
-    for (unsigned i = 0; i < VIOMMU_MAX_PENDING; i++) {
-        struct viommu_pending *p = &v->pending[i];
-        if (!p->used) {
-            *p = (struct viommu_pending){
-                .used = true, .last = f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE,
-                .pdp = f->flags & IOMMU_PGFAULT_FLAGS_PRIV_DATA, .vbdf = vbdf, .pasid = f->pasid,
-                .prgi = (uint16_t)f->grpid, .cookie = f->cookie,
-                .priv_data = { f->priv_data[0], f->priv_data[1] } };
-            return true;
+    int16_t i = v->pend_free;
+    if (i < 0)
+        return false;
+    struct viommu_pending *p = &v->pending[i];
+    v->pend_free = p->next;
+    uint16_t prgi = (uint16_t)(f->grpid & 0x1FF);
+    int16_t *head = &v->pend_hash[pend_bucket(vbdf, f->pasid, prgi)];
+    *p = (struct viommu_pending){
+        .used = true, .last = f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE,
+        .pdp = f->flags & IOMMU_PGFAULT_FLAGS_PRIV_DATA, .vbdf = vbdf, .pasid = f->pasid,
+        .prgi = prgi, .cookie = f->cookie, .priv_data = { f->priv_data[0], f->priv_data[1] },
+        .next = *head };
+    *head = i;
+    return true;
+}
+
+/* Takes p out of its bucket into the free list. */
+static void pending_remove(struct viommu *v, struct viommu_pending *p)
+{
+    int16_t i = (int16_t)(p - v->pending);
+    for (int16_t *q = &v->pend_hash[pend_bucket(p->vbdf, p->pasid, p->prgi)]; *q >= 0;
+         q = &v->pending[*q].next)
+        if (*q == i) {
+            *q = p->next;
+            break;
         }
-    }
-    return false;
+    p->used = false;
+    p->next = v->pend_free, v->pend_free = i;
 }
 
 /* One host page request: injected with the virtual BDF, the guest PASID
@@ -91,9 +125,10 @@ void viommu_page_response(void *opaque, const struct vtd_page_resp *r)
     struct viommu_pending *best = NULL;
     unsigned best_score = 0;
     pthread_mutex_lock(&v->lock);
-    for (unsigned i = 0; i < VIOMMU_MAX_PENDING && r->pasid_present && best_score < 3; i++) {
+    int first = r->pasid_present ? v->pend_hash[pend_bucket(r->sid, r->pasid, r->prgi)] : -1;
+    for (int i = first; i >= 0 && best_score < 3; i = v->pending[i].next) {
         struct viommu_pending *p = &v->pending[i];
-        if (!p->used || p->vbdf != r->sid || p->pasid != r->pasid || p->prgi != r->prgi)
+        if (p->vbdf != r->sid || p->pasid != r->pasid || p->prgi != r->prgi)
             continue;
         unsigned sc = match_score(p, r);
         if (!best || sc > best_score)
@@ -101,7 +136,7 @@ void viommu_page_response(void *opaque, const struct vtd_page_resp *r)
     }
     if (best) {
         cookie = best->cookie;
-        best->used = false;
+        pending_remove(v, best);
         v->stats.page_responses++;
     }
     pthread_mutex_unlock(&v->lock);
@@ -117,7 +152,7 @@ void viommu_pending_flush(struct viommu *v)
     for (unsigned i = 0; i < VIOMMU_MAX_PENDING; i++)
         if (v->pending[i].used) {
             iommufd_fault_respond(v->cfg.ifd, v->pending[i].cookie, IOMMUFD_PAGE_RESP_INVALID);
-            v->pending[i].used = false;
+            pending_remove(v, &v->pending[i]);
         }
 }
 

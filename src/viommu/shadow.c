@@ -12,12 +12,40 @@
 #include "lib/hw.h"
 #include "viommu/internal.h"
 
+/* ---- the binding index: a hash by PASID (v->lock held) ----------------- */
+static unsigned bind_bucket(uint32_t pasid)
+{
+    uint32_t h = pasid * 0x9E3779B1u;
+    return (h ^ (h >> 16)) % VIOMMU_BIND_HASH;
+}
+
+int viommu_bind_first(const struct viommu *v, uint32_t pasid)
+{
+    return v->bind_hash[bind_bucket(pasid)];
+}
+
 struct viommu_bind *viommu_bind_find(struct viommu *v, unsigned di, uint32_t pasid)
 {
-    for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++)
-        if (v->bind[i].used && v->bind[i].dev == di && v->bind[i].pasid == pasid)
+    for (int i = viommu_bind_first(v, pasid); i >= 0; i = v->bind[i].hnext)
+        if (v->bind[i].dev == di && v->bind[i].pasid == pasid)
             return &v->bind[i];
     return NULL;
+}
+
+static void bind_link(struct viommu *v, struct viommu_bind *b)
+{
+    int16_t *head = &v->bind_hash[bind_bucket(b->pasid)];
+    b->hnext = *head, *head = (int16_t)(b - v->bind);
+}
+
+static void bind_unlink(struct viommu *v, struct viommu_bind *b)
+{
+    int16_t i = (int16_t)(b - v->bind);
+    for (int16_t *p = &v->bind_hash[bind_bucket(b->pasid)]; *p >= 0; p = &v->bind[*p].hnext)
+        if (*p == i) {
+            *p = b->hnext;
+            return;
+        }
 }
 
 static struct viommu_bind *bind_slot(struct viommu *v)
@@ -34,12 +62,16 @@ static void bind_release(struct viommu *v, struct viommu_bind *b)
 {
     if (b->kind != VB_PT)
         iommufd_hwpt_free(v->cfg.ifd, b->hwpt);
+    if (b->kind == VB_SL)
+        viommu_sl_free(b->sl);
+    b->sl = NULL;
 }
 
 void viommu_unbind(struct viommu *v, struct viommu_bind *b)
 {
     iommufd_detach(v->cfg.ifd, v->dev[b->dev].dev_id, b->pasid);
     bind_release(v, b);
+    bind_unlink(v, b);
     b->used = false;
     v->stats.unbinds++;
 }
@@ -79,8 +111,11 @@ static struct viommu_bind *bind_install(struct viommu *v, unsigned di, uint32_t 
         return NULL;
     if (b)
         bind_release(v, b);   /* replaced: no longer in use */
+    int16_t hnext = nb->hnext;
     *nb = (struct viommu_bind){ .used = true, .kind = kind, .dev = di, .pasid = pasid,
-                                .did = did, .hwpt = hw };
+                                .did = did, .hwpt = hw, .hnext = hnext };
+    if (!b)
+        bind_link(v, nb);   /* b (same device and PASID) is linked already */
     v->stats.binds++;
     return nb;
 }
@@ -120,13 +155,45 @@ static bool bind_pt(struct viommu *v, unsigned di, uint32_t pasid, uint16_t did,
     return bind_install(v, di, pasid, did, VB_PT, v->parent[v->dev[di].hunit], b) != NULL;
 }
 
-/* The translation types the virtual unit shadows (viommu.h): first level
- * and pass-through. The unit has already refused the types it does not
- * advertise (§2.10, 0x5B); this is the viommu's own fence. */
+/* PGTT=2 (svm=off): a paging domain filled from the guest's second-level
+ * table (sl.c) before it is attached, so the device never sees it empty. */
+static bool bind_sl(struct viommu *v, unsigned di, uint32_t pasid, uint16_t did,
+                    const uint64_t *pte, struct viommu_bind *b)
+{
+    uint64_t root = HW_GET(PASID_PTE, SLPTPTR, pte) << 12;
+    unsigned levels = (unsigned)HW_GET(PASID_PTE, AW, pte) + 2;
+    uint32_t hw;
+    if (b && b->kind == VB_SL && viommu_sl_same(b->sl, root, levels)) {
+        b->did = did;   /* same table: the host domain stays */
+        return true;
+    }
+    if (iommufd_hwpt_alloc_paging(v->cfg.ifd, v->dev[di].dev_id, v->cfg.guest_ram, &hw))
+        return false;
+    struct viommu_sl *sl = viommu_sl_new(v, root, levels);
+    struct viommu_bind *nb = NULL;
+    if (sl) {
+        viommu_sl_sync(v, sl, hw, 0, VIOMMU_SL_ALL);
+        nb = bind_install(v, di, pasid, did, VB_SL, hw, b);
+    }
+    if (!nb) {
+        viommu_sl_free(sl);
+        iommufd_hwpt_free(v->cfg.ifd, hw);
+        return false;
+    }
+    nb->sl = sl;
+    return true;
+}
+
+/* The translation types the virtual unit shadows (viommu.h): with svm=on
+ * first level (nested) and pass-through at any PASID; with svm=off second
+ * level and pass-through at the RID_PASID only (no PASID support). The
+ * unit has already refused the types it does not advertise (§2.10, 0x5B);
+ * this is the viommu's own fence. */
 static bool pgtt_shadowed(const struct viommu *v, unsigned pgtt, uint32_t pasid)
 {
-    (void)v, (void)pasid;
-    return pgtt == 1 || pgtt == 4;
+    if (v->cfg.svm)
+        return pgtt == 1 || pgtt == 4;
+    return pasid == 0 && (pgtt == 2 || pgtt == 4);
 }
 
 /* Re-reads the guest PASID entry of (device, pasid) and makes the host
@@ -142,7 +209,9 @@ void viommu_shadow_one(struct viommu *v, unsigned di, uint32_t pasid)
         uint16_t did = (uint16_t)HW_GET(PASID_PTE, DID, pte);
         bool ok = false;
         if (pgtt_shadowed(v, pgtt, pasid))
-            ok = pgtt == 1 ? bind_nested(v, di, pasid, did, pte, b) : bind_pt(v, di, pasid, did, b);
+            ok = pgtt == 1   ? bind_nested(v, di, pasid, did, pte, b)
+                 : pgtt == 2 ? bind_sl(v, di, pasid, did, pte, b)
+                             : bind_pt(v, di, pasid, did, b);
         if (ok)
             return;   /* on failure the old binding goes too (below) */
     }
@@ -200,20 +269,31 @@ static void context_cache(struct viommu *v, const uint64_t *d)
     resync_devices(v, g != 3, (uint16_t)HW_GET(INV_CC, SID, d), mask);
 }
 
-/* Forwards one stage-1 invalidation to every binding that matches. */
+static void forward_one(struct viommu *v, struct viommu_bind *b, int di, bool any_did,
+                        uint16_t did, const struct iommu_hwpt_vtd_s1_invalidate *e)
+{
+    if (!b->used || b->kind != VB_NESTED || (di >= 0 && b->dev != (unsigned)di) ||
+        (!any_did && b->did != did))
+        return;
+    unsigned done = 0;
+    v->stats.host_invalidations++;
+    if (iommufd_hwpt_invalidate(v->cfg.ifd, b->hwpt, e, 1, &done) || done != 1)
+        v->stats.host_inv_errors++;
+}
+
+/* Forwards one stage-1 invalidation to every binding that matches: those
+ * of one PASID through the hash (the SVM path), others by a scan. */
 static void forward(struct viommu *v, int di, bool any_did, uint16_t did, bool any_pasid,
                     uint32_t pasid, const struct iommu_hwpt_vtd_s1_invalidate *e)
 {
-    for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++) {
-        struct viommu_bind *b = &v->bind[i];
-        if (!b->used || b->kind != VB_NESTED || (di >= 0 && b->dev != (unsigned)di) ||
-            (!any_did && b->did != did) || (!any_pasid && b->pasid != pasid))
-            continue;
-        unsigned done = 0;
-        v->stats.host_invalidations++;
-        if (iommufd_hwpt_invalidate(v->cfg.ifd, b->hwpt, e, 1, &done) || done != 1)
-            v->stats.host_inv_errors++;
+    if (!any_pasid) {
+        for (int i = viommu_bind_first(v, pasid); i >= 0; i = v->bind[i].hnext)
+            if (v->bind[i].pasid == pasid)
+                forward_one(v, &v->bind[i], di, any_did, did, e);
+        return;
     }
+    for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++)
+        forward_one(v, &v->bind[i], di, any_did, did, e);
 }
 
 static const struct iommu_hwpt_vtd_s1_invalidate inv_all = { 0, IOMMU_VTD_INV_ALL_PAGES, 0 };
@@ -224,16 +304,27 @@ static void page_entry(uint64_t addr, uint64_t am, bool ih, struct iommu_hwpt_vt
                                                 .flags = ih ? IOMMU_VTD_INV_FLAGS_LEAF : 0 };
 }
 
-/* IOTLB (§4.4): global, domain (vDID) or page-selective within a domain. */
+/* IOTLB (§4.4): global, domain (vDID) or page-selective within a domain.
+ * Nested domains get the range forwarded; shadowed second levels of the
+ * DID (every one for global) are re-walked over it (sl.c). */
 static void iotlb(struct viommu *v, const uint64_t *d)
 {
-    uint64_t g = HW_GET(INV_IOTLB, G, d);
+    uint64_t g = HW_GET(INV_IOTLB, G, d), am = HW_GET(INV_IOTLB, AM, d);
     uint16_t did = (uint16_t)HW_GET(INV_IOTLB, DID, d);
     struct iommu_hwpt_vtd_s1_invalidate e = inv_all;
     if (g == 3)
-        page_entry(HW_GET(INV_IOTLB, ADDR, d), HW_GET(INV_IOTLB, AM, d),
-                   HW_GET(INV_IOTLB, IH, d), &e);
+        page_entry(HW_GET(INV_IOTLB, ADDR, d), am, HW_GET(INV_IOTLB, IH, d), &e);
     forward(v, -1, g == 1, did, true, 0, &e);
+    uint64_t first = 0, end = VIOMMU_SL_ALL;
+    if (g == 3 && am < 52) {
+        first = HW_GET(INV_IOTLB, ADDR, d) & ~((1ULL << am) - 1);
+        end = first + (1ULL << am);
+    }
+    for (unsigned i = 0; i < VIOMMU_MAX_BINDS; i++) {
+        struct viommu_bind *b = &v->bind[i];
+        if (b->used && b->kind == VB_SL && (g == 1 || b->did == did))
+            viommu_sl_sync(v, b->sl, b->hwpt, first, end);
+    }
 }
 
 /* Merging (issue 5, item 2): page-selective invalidations of one (vDID,

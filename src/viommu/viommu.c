@@ -16,8 +16,12 @@
                     HW_FM(ECAP, PASID) | HW_FM(ECAP, FLTS) | HW_FM(ECAP, PRS) | \
                     HW_FM(ECAP, PDS) | HW_FM(ECAP, SRS) | HW_FM(ECAP, ERS) | \
                     HW_FM(ECAP, EAFS) | HW_FM(ECAP, NWFS) | HW_FM(ECAP, SMPWCS))
-/* Page requests: only with svm=on. */
-#define ECAP_SVM   (HW_FM(ECAP, PRS) | HW_FM(ECAP, PDS) | HW_FM(ECAP, SRS))
+/* svm=off: no PASID, page requests, first level or nesting (viommu.h). */
+#define ECAP_SVM   (HW_FM(ECAP, PRS) | HW_FM(ECAP, PDS) | HW_FM(ECAP, SRS) | HW_FM(ECAP, ERS) | \
+                    HW_FM(ECAP, PASID) | HW_FM(ECAP, PSS) | HW_FM(ECAP, FLTS) | \
+                    HW_FM(ECAP, EAFS))
+#define CAP_SVM    (HW_FM(CAP, FL1GP) | HW_FM(CAP, FL5LP))
+#define SAGAW_SL   0x6u   /* svm=off: 3- and 4-level guest second levels (the host's 48 bits) */
 
 /* The smaller of two values of the field selected by mask m (same shift). */
 static uint64_t field_min(uint64_t a, uint64_t b, uint64_t m)
@@ -46,10 +50,16 @@ static void derive_caps(const struct viommu_config *c, struct vtd_config *vc)
         unsigned uh = vtd_unit_config(h->unit[i])->haw;
         haw = uh < haw ? uh : haw;
     }
-    if (!c->svm)
-        necap &= ~ECAP_SVM;
     if (slts)
         necap |= HW_FM(ECAP, PT);   /* PGTT=4 is the nest parent, a host second level */
+    if (!c->svm) {
+        necap &= ~ECAP_SVM;
+        necap |= slts ? HW_FM(ECAP, SLTS) : 0;
+        uint64_t sagaw = HW_FV(CAP, SAGAW, ncap) & SAGAW_SL;
+        uint64_t mgaw = HW_FV(CAP, MGAW, ncap) < 47 ? HW_FV(CAP, MGAW, ncap) : 47;
+        ncap &= ~(CAP_SVM | HW_FM(CAP, SAGAW) | HW_FM(CAP, MGAW));
+        ncap |= HW_FMK(CAP, SAGAW, sagaw) | HW_FMK(CAP, MGAW, mgaw);
+    }
     vc->cap = (cap & (HW_FM(CAP, FRO) | HW_FM(CAP, NFR))) | ncap | HW_FM(CAP, CM);
     vc->ecap = (ecap & HW_FM(ECAP, IRO)) | necap;
     vc->haw = haw;
@@ -63,13 +73,17 @@ struct viommu *viommu_create(const struct viommu_config *c)
     if (!v)
         return NULL;
     v->cfg = *c;
+    viommu_index_init(v);
     pthread_mutex_init(&v->lock, NULL);
     struct vtd_config vc;
     derive_caps(c, &vc);
     vc.msi = c->msi, vc.msi_opaque = c->msi_opaque;
     vc.desc_hook = viommu_desc_hook, vc.desc_pre_hook = viommu_desc_pre_hook;
     vc.desc_opaque = v;
-    if (vtd_config_check(&vc, NULL, 0) || !(v->vu = vtd_unit_create_guest(&vc, c->guest_ram))) {
+    /* svm=off shadows into host second levels: without them nothing to offer */
+    bool usable = c->svm || (HW_FV(ECAP, SLTS, vc.ecap) && HW_FV(CAP, SAGAW, vc.cap));
+    if (!usable || vtd_config_check(&vc, NULL, 0) ||
+        !(v->vu = vtd_unit_create_guest(&vc, c->guest_ram))) {
         pthread_mutex_destroy(&v->lock);
         free(v);
         return NULL;
@@ -155,7 +169,8 @@ static int assign_host(struct viommu *v, struct viommu_dev *d)
     rc = iommufd_get_hw_info(ifd, d->dev_id, &info);
     if (!rc && (info.unit >= HOST_MAX_UNITS || (vc->cap & CAP_BOOLS & ~info.cap) ||
                 (vc->ecap & ECAP_BOOLS & ~info.ecap) ||
-                (HW_FV(ECAP, PT, vc->ecap) && !HW_FV(ECAP, SLTS, info.ecap))))
+                ((vc->ecap & (HW_FM(ECAP, PT) | HW_FM(ECAP, SLTS))) &&
+                 !HW_FV(ECAP, SLTS, info.ecap))))
         rc = -EOPNOTSUPP;
     if (!rc && !v->parent[info.unit])
         rc = iommufd_hwpt_alloc_parent(ifd, d->dev_id, v->cfg.guest_ram, &v->parent[info.unit]);

@@ -20,7 +20,8 @@
  *     covers. Until the guest makes it present, the host blocks the
  *     device's requests without PASID (iommufd_bind);
  *   - forwarding of IOTLB / PASID-IOTLB / device-TLB invalidations to the
- *     nested domains (§4.4, §4.5, §4.8);
+ *     nested domains (§4.4, §4.5, §4.8); with svm=off, IOTLB invalidations
+ *     re-walk the shadowed guest second levels instead (below, sl.c);
  *   - host page requests injected into the guest's PRQ (§6) and the guest's
  *     page group responses answered back to the host;
  *   - host non-recoverable faults on guest-owned first-level translation
@@ -33,7 +34,35 @@
  *         is the nest parent, a host second-level table); never SLTS,
  *         NEST, RPS, DIT, IR, VCS, ADMS, SLADS, PMS (the guest uses first
  *         level for all its translated DMA: PGTT=2 and 3 are invalid).
- * With svm=false: the same without PRS, PDS and SRS (no page requests).
+ *
+ * svm=false (issue 6 item 4: DMA remapping without PASID, page requests or
+ * nesting). Decision: scalable mode with second-level translation only,
+ * what a Linux guest uses on such a unit (Linux 6.1 picks the second level
+ * when ECAP.SLTS is set and FLTS is not, and uses PGTT=2 in the RID_PASID
+ * entry, §2.10; its DMA API invalidates every map with caching mode, §1.3,
+ * with IOTLB descriptors carrying the domain's DID, §4.4). Legacy mode
+ * would do as well for the guest but would need a second shadowing path
+ * (context entries with TT, §2.3) for nothing more: the vtd model and the
+ * os layer run scalable mode already, and QEMU's scalable mode does the
+ * same. Advertised (ANDed with every host unit, which must all have
+ * SLTS, else viommu_create fails):
+ *   CAP: CM, PSI, MAMV, ND, DWD/DRD, ZLR, SAGAW limited to 3 and 4 levels
+ *        and MGAW to 48 bits (the host shadow is a 4-level table); no
+ *        SLLPS (the guest maps 4 KiB pages: PS in a non-leaf is reserved),
+ *        no FL1GP/FL5LP.
+ *   ECAP: QI, SMTS, SLTS, PT, DT, NWFS, C/SMPWCS; no FLTS, NEST, PASID (PSS
+ *         0: only the RID_PASID), PRS/PDS, SRS/ERS, EAFS.
+ * The guest's RID_PASID entry with PGTT=2 becomes a host paging domain
+ * (iommufd_hwpt_alloc_paging) at the host device's RID_PASID, filled from
+ * the guest's second-level table (IOVA -> GPA, every entry validated: a
+ * GPA outside guest RAM, a reserved bit or a table outside RAM is never
+ * mapped) and kept in line by each IOTLB invalidation naming its DID
+ * (page-selective: the range is re-walked; domain-selective or global: the
+ * whole table). PGTT=4 there is the nest parent (GPA = IOVA). Anything
+ * else, and any PASID but 0, is a bad entry (never host state). An unmap
+ * the guest never invalidates keeps its host mapping until an invalidation
+ * covers it (hardware may keep a cached translation, §4.4): the device can
+ * still reach that page, which is the guest's own RAM.
  *
  * Thread safety: every entry point may be called from any thread. Lock
  * order: virtual unit lock -> viommu lock -> iommufd locks. */
@@ -63,12 +92,19 @@ struct viommu_config {
 struct viommu_stats {
     uint64_t binds, unbinds;      /* host domains attached / detached (any kind) */
     uint64_t bad_entries;         /* guest PASID entries refused (never host state) */
-    uint64_t host_invalidations;  /* iommufd_hwpt_invalidate calls */
-    uint64_t host_inv_errors;     /* host refused a forwarded invalidation */
+    uint64_t host_invalidations;  /* host invalidations caused: iommufd_hwpt_invalidate
+                                     calls (nested), iommufd_unmap calls that removed
+                                     pages (second-level shadows, svm=off) */
+    uint64_t host_inv_errors;     /* host refused (or failed) one of them */
     uint64_t page_requests;       /* injected into the guest PRQ */
     uint64_t page_responses;      /* answered to the host */
     uint64_t dropped_requests;    /* faults the guest never sees (answered Invalid) */
     uint64_t faults_injected;     /* host events recorded in the guest registers */
+    /* second-level shadowing (svm=off) */
+    uint64_t sl_syncs;            /* re-walks of a guest second-level table */
+    uint64_t sl_maps, sl_unmaps;  /* host pages mapped / unmapped for them */
+    uint64_t sl_refused;          /* guest leaves or subtrees never mapped (invalid) */
+    uint64_t sl_errors;           /* host refusals (budget, ...) */
 };
 
 struct viommu *viommu_create(const struct viommu_config *c);

@@ -105,13 +105,14 @@ static void boot(struct vg *g)
     vg_wr(g, REG_OFF_GCMD, 4, g->gcmd);
 }
 
-/* Root (bus 0) -> context of devfn 8: P, DTE, PASIDE, PRE, PDTS 0 ->
+/* Root (bus 0) -> context of devfn 8: P, DTE, PASIDE, PRE (svm=off: P,
+ * DTE, the unit having neither PASID nor page requests), PDTS 0 ->
  * directory entry 0 -> PASID table (PASIDs 0..63). */
-static void tables(struct vg *g)
+static void tables(struct vg *g, bool svm)
 {
     vg_w64(g, VG_ROOT, VG_CTXT | 1);
-    vg_w64(g, VG_CTXT + 32 * (VG_VBDF & 0xFF), VG_DIR | HW_FM(SM_CTX, DTE) |
-           HW_FM(SM_CTX, PASIDE) | HW_FM(SM_CTX, PRE) | 1);
+    vg_w64(g, VG_CTXT + 32 * (VG_VBDF & 0xFF), VG_DIR | HW_FM(SM_CTX, DTE) | 1 |
+           (svm ? HW_FM(SM_CTX, PASIDE) | HW_FM(SM_CTX, PRE) : 0));
     vg_w64(g, VG_DIR, VG_PTBL | 1);
 }
 
@@ -145,7 +146,7 @@ void vg_init(struct vg *g, struct host *h, unsigned acc, bool svm)
     g->v = viommu_create(&c);
     assert_non_null(g->v);
     assert_int_equal(viommu_assign(g->v, VG_VBDF, h->acc_bdf[acc]), 0);
-    tables(g);
+    tables(g, svm);
     boot(g);
     device(g);
 }
