@@ -48,6 +48,8 @@ static int check_config(struct host *h, struct guest_config *c, char *why, size_
         return snprintf(why, n, "%s: aw-bits must be 48 or 57", c->name), -1;
     if (c->ndevs > GUEST_MAX_DEVS)
         return snprintf(why, n, "%s: at most %d assigned devices", c->name, GUEST_MAX_DEVS), -1;
+    if (c->external_kernel && !c->msi_sink)
+        return snprintf(why, n, "%s: an external kernel needs an MSI sink", c->name), -1;
     if (c->ndevs && !c->caching_mode)
         return snprintf(why, n, "%s: caching-mode=off: assigned devices need caching mode "
                                 "(the VMM shadows what the guest invalidates)", c->name), -1;
@@ -122,7 +124,7 @@ static int build(struct guest *g, char *why, size_t n)
     if (vmm_irq_start(&g->irq, &g->k))
         return snprintf(why, n, "%s: cannot start the interrupt thread", g->cfg.name), -1;
     struct viommu_config vc = { .host = h, .guest_ram = g->ram, .svm = g->cfg.svm,
-                                .msi = vmm_irq_msi, .msi_opaque = &g->irq };
+                                .msi = guest_msi, .msi_opaque = g };
     if (!(g->ifd = vc.ifd = iommufd_open(h)) || !(g->v = viommu_create(&vc)))
         return snprintf(why, n, "%s: cannot create the virtual IOMMU", g->cfg.name), -1;
     iommufd_set_notify(g->ifd, notify, g);
@@ -134,7 +136,7 @@ static int build(struct guest *g, char *why, size_t n)
     }
     if (build_dmar(g))
         return snprintf(why, n, "%s: DMAR table too large", g->cfg.name), -1;
-    return boot_kernel(g, why, n);
+    return g->cfg.external_kernel ? 0 : boot_kernel(g, why, n);
 }
 
 struct guest *guest_create(struct host *h, const struct guest_config *c, char *why, size_t n)
@@ -197,3 +199,10 @@ struct os_accel *guest_accel(struct guest *g, unsigned i) { return i < g->ndev ?
 const struct guest_config *guest_cfg(const struct guest *g) { return &g->cfg; }
 void guest_viommu_stats(struct guest *g, struct viommu_stats *s) { viommu_stats(g->v, s); }
 uint64_t guest_hpa(const struct guest *g, uint64_t gpa) { return gpa_to_hpa(g->ram, gpa); }
+struct gpa_map *guest_ram(struct guest *g) { return g->ram; }
+
+const uint8_t *guest_dmar(const struct guest *g, size_t *len)
+{
+    *len = g->dmar_len;
+    return g->dmar;
+}

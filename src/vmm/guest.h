@@ -38,6 +38,13 @@ struct guest_config {
     unsigned ndevs;
     struct guest_dev_config dev[GUEST_MAX_DEVS];
     bool verbose;               /* guest kernel log to stderr */
+    /* An external guest kernel (KVM, issue 7): the machine is built (RAM,
+     * virtual IOMMU, assigned devices, DMAR table) but no in-process kernel
+     * boots; the guest's MSIs (virtual IOMMU events, device interrupts) go
+     * to msi_sink instead of the in-process interrupt thread. */
+    bool external_kernel;
+    void (*msi_sink)(void *opaque, uint64_t addr, uint32_t data);
+    void *msi_opaque;
 };
 void guest_config_default(struct guest_config *c);
 
@@ -63,6 +70,16 @@ struct os_kernel *guest_kernel(struct guest *g);
 unsigned guest_naccels(const struct guest *g);
 struct os_accel *guest_accel(struct guest *g, unsigned i);
 const struct guest_config *guest_cfg(const struct guest *g);
+/* The machine as an external kernel reaches it (guest.h external_kernel):
+ * its RAM, its trapped MMIO (virtual IOMMU page and assigned BARs; reads of
+ * nothing are all-ones), its PCI configuration space and its DMAR table. */
+struct gpa_map *guest_ram(struct guest *g);
+uint64_t guest_mmio_read(struct guest *g, uint64_t gpa, unsigned size);
+void guest_mmio_write(struct guest *g, uint64_t gpa, unsigned size, uint64_t val);
+uint32_t guest_pci_read(struct guest *g, uint16_t bdf, unsigned off, unsigned size);
+void guest_pci_write(struct guest *g, uint16_t bdf, unsigned off, unsigned size, uint32_t val);
+const uint8_t *guest_dmar(const struct guest *g, size_t *len);
+
 /* The host frame behind a guest physical address (HPA_INVALID outside its
  * RAM): VMM knowledge, for isolation checks. */
 uint64_t guest_hpa(const struct guest *g, uint64_t gpa);

@@ -55,6 +55,8 @@ struct guest {
 
 /* guest_ops.c: the guest kernel's view of its machine. */
 void guest_ops(struct guest *g, struct os_ops *ops);
+/* Where the guest's MSIs go: its interrupt thread, or the external sink. */
+void guest_msi(void *g, uint64_t addr, uint32_t data);
 
 /* guest_pci.c: device assignment and the virtual configuration space. */
 int guest_dev_assign(struct guest *g, struct guest_dev *d, char *why, size_t n);

@@ -18,6 +18,15 @@ static bool in_unit(uint64_t pa, unsigned size)
     return pa >= GUEST_UNIT_BASE && pa + size <= GUEST_UNIT_BASE + 0x1000;
 }
 
+void guest_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+    struct guest *g = ctx;
+    if (g->cfg.msi_sink)
+        g->cfg.msi_sink(g->cfg.msi_opaque, addr, data);
+    else
+        vmm_irq_msi(&g->irq, addr, data);
+}
+
 static uint64_t g_mmio_read(void *ctx, uint64_t pa, unsigned size)
 {
     struct guest *g = ctx;
@@ -132,6 +141,26 @@ static void g_log(void *ctx, const char *line)
     struct guest *g = ctx;
     if (g->cfg.verbose)
         fprintf(stderr, "%s\n", line);
+}
+
+uint64_t guest_mmio_read(struct guest *g, uint64_t gpa, unsigned size)
+{
+    return g_mmio_read(g, gpa, size);
+}
+
+void guest_mmio_write(struct guest *g, uint64_t gpa, unsigned size, uint64_t val)
+{
+    g_mmio_write(g, gpa, size, val);
+}
+
+uint32_t guest_pci_read(struct guest *g, uint16_t bdf, unsigned off, unsigned size)
+{
+    return g_cfg_read(g, bdf, off, size);
+}
+
+void guest_pci_write(struct guest *g, uint16_t bdf, unsigned off, unsigned size, uint32_t val)
+{
+    g_cfg_write(g, bdf, off, size, val);
 }
 
 void guest_ops(struct guest *g, struct os_ops *ops)

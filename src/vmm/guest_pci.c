@@ -47,7 +47,7 @@ static void msi_fire(struct guest_dev *d)
         return;
     }
     uint64_t addr = le(&d->msi[4], 4) | (uint64_t)le(&d->msi[8], 4) << 32;
-    vmm_irq_msi(&d->g->irq, addr, le(&d->msi[MSI_DATA], 2));
+    guest_msi(d->g, addr, le(&d->msi[MSI_DATA], 2));
 }
 
 /* The host vector of an assigned device (host interrupt thread). */

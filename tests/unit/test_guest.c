@@ -15,6 +15,7 @@
 
 #include "lib/hw.h"
 #include "lib/hw_regs.h"
+#include "mem/mem.h"
 #include "vmm/guest.h"
 #include "vmm/host.h"
 #include "workloads/workloads.h"
@@ -272,6 +273,54 @@ static void test_guest_killed_mid_batch(void **state)
     host_destroy(h);
 }
 
+static unsigned sunk;
+static void sink(void *opaque, uint64_t addr, uint32_t data)
+{
+    (void)opaque, (void)data;
+    if (addr == 0xFEE00000ULL)
+        sunk++;
+}
+
+/* The machine for an external kernel (KVM): no in-process kernel boots;
+ * the register page, the virtual config space and the DMAR table are there
+ * to be driven, and the guest's MSIs reach the sink. */
+static void test_external_kernel_machine(void **state)
+{
+    (void)state;
+    struct host *h = mk_host(1, 1);
+    struct guest_config c;
+    char why[160];
+    guest_config_default(&c);
+    c.svm = true, c.ndevs = 1, c.dev[0].host_bdf = h->acc_bdf[0], c.external_kernel = true;
+    assert_null(guest_create(h, &c, why, sizeof(why)));
+    assert_non_null(strstr(why, "MSI sink"));
+    c.msi_sink = sink;
+    struct guest *g = guest_create(h, &c, why, sizeof(why));
+    assert_non_null(g);
+    size_t len = 0;
+    assert_memory_equal(guest_dmar(g, &len), "DMAR", 4);
+    assert_true(len > 48);
+    assert_int_equal(guest_pci_read(g, 0x20, 0, 4), 0x53561af4);   /* vendor/device */
+    assert_int_equal(guest_pci_read(g, 0x28, 0, 4), 0xFFFFFFFF);   /* nothing there */
+    assert_int_equal(guest_mmio_read(g, GUEST_UNIT_BASE + REG_OFF_VER, 4) & 0xFF, 0x30);
+    /* An invalidation wait with IF: its completion event reaches the sink. */
+    uint64_t base = GUEST_UNIT_BASE, d[2] = { 0 };
+    guest_mmio_write(g, base + REG_OFF_IEADDR, 4, 0xFEE00000);
+    guest_mmio_write(g, base + REG_OFF_IEDATA, 4, 0x42);
+    guest_mmio_write(g, base + REG_OFF_IECTL, 4, 0);
+    guest_mmio_write(g, base + REG_OFF_IQA, 8, 0x100000);
+    guest_mmio_write(g, base + REG_OFF_GCMD, 4, HW_FM(GCMD, QIE));
+    assert_true(guest_mmio_read(g, base + REG_OFF_GSTS, 4) & HW_FM(GSTS, QIES));
+    HW_SET(INV_WAIT, TYPE_LO, d, INV_TYPE_WAIT), HW_SET(INV_WAIT, IF, d, 1);
+    assert_int_equal(gpa_write(guest_ram(g), 0x100000, d, sizeof(d)), 0);
+    unsigned before = sunk;
+    guest_mmio_write(g, base + REG_OFF_IQT, 8, 16);
+    assert_int_equal(sunk, before + 1);
+    assert_non_null(guest_ram(g));
+    guest_destroy(g);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_hostile_guest),
         cmocka_unit_test(test_frozen_guest),
         cmocka_unit_test(test_guest_killed_mid_batch),
+        cmocka_unit_test(test_external_kernel_machine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
