@@ -60,6 +60,10 @@ static void derive_caps(const struct viommu_config *c, struct vtd_config *vc)
         ncap &= ~(CAP_SVM | HW_FM(CAP, SAGAW) | HW_FM(CAP, MGAW));
         ncap |= HW_FMK(CAP, SAGAW, sagaw) | HW_FMK(CAP, MGAW, mgaw);
     }
+    if (c->aw_bits == 48) {   /* §1.3 MGAW = width - 1; FL5LP: 5-level first level */
+        uint64_t mgaw = HW_FV(CAP, MGAW, ncap) < 47 ? HW_FV(CAP, MGAW, ncap) : 47;
+        ncap = (ncap & ~(HW_FM(CAP, FL5LP) | HW_FM(CAP, MGAW))) | HW_FMK(CAP, MGAW, mgaw);
+    }
     vc->cap = (cap & (HW_FM(CAP, FRO) | HW_FM(CAP, NFR))) | ncap | HW_FM(CAP, CM);
     vc->ecap = (ecap & HW_FM(ECAP, IRO)) | necap;
     vc->haw = haw;

@@ -84,6 +84,8 @@ struct viommu_config {
     struct iommufd *ifd;          /* one per guest; the caller opens and closes it */
     struct gpa_map *guest_ram;    /* must outlive the viommu */
     bool svm;
+    unsigned aw_bits;             /* QEMU's aw-bits: 48 (4-level, no FL5LP, MGAW <= 47) or 57;
+                                     0: whatever the host units allow */
     vtd_msi_fn msi;               /* the guest's vMSIs (fault, invalidation, page request) */
     void *msi_opaque;
 };

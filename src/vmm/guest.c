@@ -124,7 +124,7 @@ static int build(struct guest *g, char *why, size_t n)
     if (vmm_irq_start(&g->irq, &g->k))
         return snprintf(why, n, "%s: cannot start the interrupt thread", g->cfg.name), -1;
     struct viommu_config vc = { .host = h, .guest_ram = g->ram, .svm = g->cfg.svm,
-                                .msi = guest_msi, .msi_opaque = g };
+                                .aw_bits = g->cfg.aw_bits, .msi = guest_msi, .msi_opaque = g };
     if (!(g->ifd = vc.ifd = iommufd_open(h)) || !(g->v = viommu_create(&vc)))
         return snprintf(why, n, "%s: cannot create the virtual IOMMU", g->cfg.name), -1;
     iommufd_set_notify(g->ifd, notify, g);

@@ -303,6 +303,9 @@ static void test_external_kernel_machine(void **state)
     assert_int_equal(guest_pci_read(g, 0x20, 0, 4), 0x53561af4);   /* vendor/device */
     assert_int_equal(guest_pci_read(g, 0x28, 0, 4), 0xFFFFFFFF);   /* nothing there */
     assert_int_equal(guest_mmio_read(g, GUEST_UNIT_BASE + REG_OFF_VER, 4) & 0xFF, 0x30);
+    uint64_t cap = guest_mmio_read(g, GUEST_UNIT_BASE + REG_OFF_CAP, 8);
+    assert_int_equal(HW_FV(CAP, FL5LP, cap), 0);   /* aw-bits=48 */
+    assert_true(HW_FV(CAP, MGAW, cap) <= 47);
     /* An invalidation wait with IF: its completion event reaches the sink. */
     uint64_t base = GUEST_UNIT_BASE, d[2] = { 0 };
     guest_mmio_write(g, base + REG_OFF_IEADDR, 4, 0xFEE00000);
@@ -318,6 +321,13 @@ static void test_external_kernel_machine(void **state)
     assert_int_equal(sunk, before + 1);
     assert_non_null(guest_ram(g));
     guest_destroy(g);
+    if (HW_FV(CAP, FL5LP, h->iommu[0].cap)) {   /* aw-bits=57 keeps 5-level first level */
+        c.aw_bits = 57;
+        g = guest_create(h, &c, why, sizeof(why));
+        assert_non_null(g);
+        assert_int_equal(HW_FV(CAP, FL5LP, guest_mmio_read(g, GUEST_UNIT_BASE + REG_OFF_CAP, 8)), 1);
+        guest_destroy(g);
+    }
     host_destroy(h);
 }
 
