@@ -133,7 +133,7 @@ check: deps
 	@FUZZ_SMOKE_SECONDS=10 scripts/run-tests.sh build/gcc build/clang build/asan build/fuzz
 
 fuzzers: $(FUZZERS)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libvsvm.a
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) build/fuzz/libvsvm.a
 	@echo "  FUZZ    $@"
 	@clang $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< build/fuzz/libvsvm.a $(LDLIBS)
 
