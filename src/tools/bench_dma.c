@@ -66,23 +66,29 @@ static void percentiles(uint64_t *v, unsigned n, uint64_t *med, uint64_t *p99)
     *med = n ? v[n / 2] : 0, *p99 = n ? v[(uint64_t)n * 99 / 100] : 0;
 }
 
+/* n one-store batches on never-touched pages area + [from, from + n) pages;
+ * lat[] gets each batch's doorbell-to-completion time. */
+static int fault_block(struct wl_proc *p, uint64_t area, unsigned from, unsigned n, uint64_t *lat)
+{
+    for (unsigned i = from; i < from + n; i++) {
+        struct accel_cmd c = { .opcode = ACCEL_OP_STORE_DWORD, .arg = i, .a = area + i * 4096ULL };
+        unsigned err;
+        uint64_t fva, t0 = bench_now_ns();
+        if (wl_run(p, &c, 1, &err, &fva))
+            return -1;
+        lat[i] = bench_now_ns() - t0;
+    }
+    return 0;
+}
+
 static int fault_rtt(struct accel *dev, struct wl_proc *p, uint64_t *med, uint64_t *p99,
                      uint64_t *bmed, uint64_t *bp99)
 {
     uint64_t area, *lat = calloc(FAULTS, sizeof(uint64_t));
-    if (!lat || os_mmap(&p->mm, FAULTS * 4096ULL, OS_PROT_READ | OS_PROT_WRITE, &area)) {
+    if (!lat || os_mmap(&p->mm, FAULTS * 4096ULL, OS_PROT_READ | OS_PROT_WRITE, &area) ||
+        fault_block(p, area, 0, FAULTS, lat)) {
         free(lat);
         return -1;
-    }
-    for (unsigned i = 0; i < FAULTS; i++) {
-        struct accel_cmd c = { .opcode = ACCEL_OP_STORE_DWORD, .arg = i, .a = area + i * 4096ULL };
-        unsigned err;
-        uint64_t fva, t0 = bench_now_ns();
-        if (wl_run(p, &c, 1, &err, &fva)) {
-            free(lat);
-            return -1;
-        }
-        lat[i] = bench_now_ns() - t0;
     }
     percentiles(lat, FAULTS, bmed, bp99);
     unsigned n = accel_fault_rtts(dev, lat, FAULTS);
@@ -172,4 +178,47 @@ int bench_dma(FILE *out, bool json)
                 COPY_BYTES / limit * gbs, COPY_BYTES / cold * gbs, limit / cold,
                 COPY_BYTES / warm * gbs, limit / warm, med / 1e3, p99 / 1e3, bmed / 1e3, bp99 / 1e3);
     return 0;
+}
+
+/* Two machines measured in alternation (each copy and each block of 100
+ * faults of one right after the other's), so that the noise of a shared
+ * machine falls on both alike: their ratios are what the pair measures. */
+int dma_measure_pair(const struct dma_machine *m[2], struct dma_result r[2])
+{
+    struct wl_proc p[2];
+    uint64_t src[2], dst[2], area[2], *lat[2] = { calloc(FAULTS, 8), calloc(FAULTS, 8) };
+    int rc = lat[0] && lat[1] ? 0 : -1;
+    bool open[2] = { false, false };
+    for (unsigned i = 0; i < 2 && !rc; i++) {
+        r[i] = (struct dma_result){ .warm_ns = 1e30 };
+        rc = prepare(m[i], &p[i], &src[i], &dst[i]);
+        open[i] = true;
+        rc = rc ? rc : os_mmap(&p[i].mm, FAULTS * 4096ULL, OS_PROT_READ | OS_PROT_WRITE, &area[i]);
+    }
+    for (unsigned i = 0; i < 2 && !rc; i++)
+        rc = (r[i].cold_ns = device_copy_ns(&p[i], src[i], dst[i])) < 0 ? -1 : 0;
+    for (int rep = 0; rep < 5 && !rc; rep++)
+        for (unsigned i = 0; i < 2 && !rc; i++) {
+            double ns = device_copy_ns(&p[i], src[i], dst[i]);
+            rc = ns < 0 ? -1 : 0;
+            r[i].warm_ns = ns < r[i].warm_ns ? ns : r[i].warm_ns;
+        }
+    for (unsigned i = 0; i < 2 && !rc; i++) {
+        r[i].memcpy_ns = memcpy_ns(m[i], &p[i], src[i], dst[i]);
+        accel_fault_rtts(m[i]->dev, NULL, 0);
+    }
+    for (unsigned b = 0; b < FAULTS && !rc; b += 100)
+        for (unsigned i = 0; i < 2 && !rc; i++)
+            rc = fault_block(&p[i], area[i], b, 100, lat[i]);
+    for (unsigned i = 0; i < 2 && !rc; i++) {
+        percentiles(lat[i], FAULTS, &r[i].batch_med, &r[i].batch_p99);
+        unsigned n = accel_fault_rtts(m[i]->dev, lat[i], FAULTS);
+        percentiles(lat[i], n, &r[i].rtt_med, &r[i].rtt_p99);
+        rc = n >= FAULTS ? 0 : -1;
+    }
+    for (unsigned i = 0; i < 2; i++)
+        if (open[i])
+            wl_proc_close(&p[i]);
+    free(lat[0]), free(lat[1]);
+    return rc;
 }

@@ -24,5 +24,8 @@ struct dma_result {
 
 /* 0, or -1 when a batch or the set-up failed. */
 int dma_measure(const struct dma_machine *mc, struct dma_result *r);
+/* The same for two machines in alternation (best of 5 warm copies each,
+ * faults in alternating blocks of 100), for ratios on a noisy machine. */
+int dma_measure_pair(const struct dma_machine *m[2], struct dma_result r[2]);
 
 #endif
