@@ -169,7 +169,9 @@ static void unmap_pages(struct os_mm *mm, uint64_t va, uint64_t end)
     }
 }
 
-int os_munmap(struct os_mm *mm, uint64_t va, uint64_t len)
+/* munmap, then with prot <= 7 a new area in its place, under one hold of
+ * the mm lock (prot > 7: nothing new). */
+static int unmap_and_map(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot)
 {
     len = (len + 0xFFF) & ~0xFFFULL;
     if (!range_ok(va, len))
@@ -182,30 +184,22 @@ int os_munmap(struct os_mm *mm, uint64_t va, uint64_t len)
             if (mm->vma[i].end && mm->vma[i].start >= va && mm->vma[i].end <= va + len)
                 mm->vma[i].end = 0;
         unmap_pages(mm, va, va + len);
+        if (prot <= 7)
+            rc = vma_add(mm, va, va + len, prot);
         vma_merge(mm);
     }
     os_unlock(&mm->lock);
     return rc;
 }
 
+int os_munmap(struct os_mm *mm, uint64_t va, uint64_t len)
+{
+    return unmap_and_map(mm, va, len, ~0u);
+}
+
 int os_mmap_replace(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot)
 {
-    len = (len + 0xFFF) & ~0xFFFULL;
-    if (!range_ok(va, len) || prot > 7)
-        return -EINVAL_;
-    os_lock(mm->k, &mm->lock);
-    int rc = vma_split(mm, va);
-    rc = rc ? rc : vma_split(mm, va + len);
-    if (!rc) {
-        for (unsigned i = 0; i < OS_MM_VMAS; i++)
-            if (mm->vma[i].end && mm->vma[i].start >= va && mm->vma[i].end <= va + len)
-                mm->vma[i].end = 0;
-        unmap_pages(mm, va, va + len);
-        rc = vma_add(mm, va, va + len, prot);
-        vma_merge(mm);
-    }
-    os_unlock(&mm->lock);
-    return rc;
+    return prot > 7 ? -EINVAL_ : unmap_and_map(mm, va, len, prot);
 }
 
 static uint64_t pte_flags(unsigned prot)
