@@ -89,7 +89,7 @@ GUEST_KFLAGS := $(GUEST_BASE) -mcmodel=kernel
 GUEST_UFLAGS := $(GUEST_BASE) -fno-tree-loop-distribute-patterns
 GUEST_KOBJS  := $(patsubst guest/%,$(B)/guest/%.o,$(basename $(wildcard guest/kernel/*.c guest/kernel/*.S))) \
                 $(B)/guest/acpi/dmar.o $(patsubst %,$(B)/guest/os/%.o,klog kernel iommu_init \
-                iommu_qi iommu_fault iommu_prq iommu_dev iommu_sl)
+                iommu_qi iommu_fault iommu_prq iommu_dev iommu_sl pci svm accel_drv)
 GUEST_UOBJS  := $(patsubst guest/%.c,$(B)/guest/%.o,$(wildcard guest/user/*.c))
 $(B)/guest/kernel/%.o: guest/kernel/%.c
 	@mkdir -p $(@D)

@@ -32,7 +32,10 @@ void do_call(struct trapframe *tf)
         r = do_write(p, tf->rdi, tf->rsi);
         break;
     case KVM_CALL_MMAP:
-        r = proc_mmap(p, tf->rdi, tf->rsi, (unsigned)tf->rdx);
+        if (tf->rdx & KVM_MAP_FIXED)
+            r = proc_mmap_fixed(p, tf->rdi, tf->rsi, (unsigned)tf->rdx & ~KVM_MAP_FIXED);
+        else
+            r = proc_mmap(p, tf->rdi, tf->rsi, (unsigned)tf->rdx);
         break;
     case KVM_CALL_MUNMAP:
         r = proc_munmap(p, tf->rdi, tf->rsi);
@@ -43,7 +46,13 @@ void do_call(struct trapframe *tf)
     case KVM_CALL_GETTIME:
         r = (long)rdtsc();
         break;
-    default:            /* bind, submit, wait: the accelerator is not linked in yet */
+    case KVM_CALL_BIND:
+    case KVM_CALL_SUBMIT:
+    case KVM_CALL_WAIT:
+    case KVM_CALL_STAT:
+        r = svm_call(p, tf);
+        break;
+    default:
         r = -KVM_ENOSYS;
         break;
     }

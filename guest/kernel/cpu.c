@@ -23,7 +23,7 @@ struct gate {
 static uint64_t gdt[7];
 static struct tss tss;
 static struct gate idt[256];
-static uint8_t kstack[16384] __attribute__((aligned(16)));
+static uint8_t kstack[32768] __attribute__((aligned(16)));
 static uint8_t dfstack[4096] __attribute__((aligned(16)));
 static irq_fn irqs[256];
 extern char isr_stubs[];
@@ -37,6 +37,18 @@ static volatile uint32_t *lapic(unsigned off)
 }
 
 void lapic_eoi(void) { *lapic(LAPIC_EOI) = 0; }
+
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_DIV 0x3E0
+
+static void on_timer(unsigned v) { (void)v; }
+
+/* KVM's local APIC timer counts at 1 GHz with divide-by-1. */
+void lapic_timer_oneshot(uint64_t ns)
+{
+    *lapic(LAPIC_TIMER_INIT) = (uint32_t)(ns ? ns : 1);
+}
 void irq_set(unsigned vector, irq_fn fn) { irqs[vector & 255] = fn; }
 
 static void set_gate(unsigned v, unsigned dpl, unsigned ist)
@@ -73,6 +85,9 @@ void cpu_init(void)
         set_gate(v, v == 3 ? 3 : 0, v == 8 ? 1 : 0);
     __asm__ volatile("lidt %0" : : "m"(id));
     *lapic(LAPIC_TPR) = 0;
+    irq_set(LAPIC_TIMER_VECTOR, on_timer);
+    *lapic(LAPIC_TIMER_DIV) = 0xB;                  /* divide by 1 */
+    *lapic(LAPIC_LVT_TIMER) = LAPIC_TIMER_VECTOR;   /* one-shot */
     *lapic(LAPIC_SVR) = 0x100 | 0xFF;   /* enabled, spurious vector 0xFF */
 }
 
@@ -133,8 +148,11 @@ void trap(struct trapframe *tf)
             }
             panic("repeated page fault");
         }
-        if (current && va < USER_TOP && (user || !(tf->error & 1)) &&
-            proc_fault(current, va, tf->error) == 0)
+        int rc = current && va < USER_TOP && (user || !(tf->error & 1))
+                 ? proc_fault(current, va, tf->error) : -1;
+        if (rc > 0)
+            current->faults++;
+        if (rc >= 0)
             return;
         if (user) {
             kprintf("kernel: %s: segmentation fault at %#llx (%s%s) rip %#llx\n", current->name,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "kvm/kvm_abi.h"
+#include "os/accel_drv.h"
 
 struct trapframe {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -24,10 +25,9 @@ struct trapframe {
 #define TSS_SEL   0x28
 
 #define PAGE 4096ULL
-#define PTE_P   0x1ULL
+/* PTE_P and PTE_PS come from paging/pt.h (through os/mm.h) */
 #define PTE_W   0x2ULL
 #define PTE_U   0x4ULL
-#define PTE_PS  0x80ULL
 #define PTE_NX  (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 
@@ -73,6 +73,8 @@ int os_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);   /* src/os/
 /* cpu.c */
 void cpu_init(void);
 void lapic_eoi(void);
+void lapic_timer_oneshot(uint64_t ns);     /* an interrupt on LAPIC_TIMER_VECTOR */
+#define LAPIC_TIMER_VECTOR 0x30
 typedef void (*irq_fn)(unsigned vector);
 void irq_set(unsigned vector, irq_fn fn);
 void trap(struct trapframe *tf);
@@ -104,19 +106,41 @@ struct proc {
     struct trapframe tf;            /* saved user state */
     int status;
     bool running;
+    /* SVM (svm.c): the os layer's view of this address space for SVA binds
+     * (its PASID, the devices bound to it, device faults served; mm.pt.root
+     * is pml4: the device walks these very tables) and a context per
+     * accelerator the process bound */
+    struct os_mm mm;
+    struct os_accel_ctx ctx[KVM_MAX_ACCELS];
+    bool open[KVM_MAX_ACCELS];
 };
 extern struct proc *current;
 int proc_create(struct proc *p, const char *name, uint64_t entry);
 void proc_destroy(struct proc *p);
 /* Serves a page fault at va (write/exec from the error code); 0 when the
  * page is now mapped, -1 when the access is not allowed. */
-int proc_fault(struct proc *p, uint64_t va, uint64_t err);
+int proc_fault(struct proc *p, uint64_t va, uint64_t err);   /* 1 mapped now, 0 present, -1 */
 /* Makes [va, va + len) present for a kernel access on the process's
  * behalf; -1 when some page is not accessible. */
 int user_prepare(struct proc *p, uint64_t va, uint64_t len, bool write);
 long proc_mmap(struct proc *p, uint64_t hint, uint64_t len, unsigned prot);
 long proc_munmap(struct proc *p, uint64_t va, uint64_t len);
 long proc_mprotect(struct proc *p, uint64_t va, uint64_t len, unsigned prot);
+/* mmap(MAP_FIXED) over [va, va + len): the old pages are unmapped (and the
+ * devices' translations flushed) and a fresh demand-zero area appears in
+ * the same call. */
+long proc_mmap_fixed(struct proc *p, uint64_t va, uint64_t len, unsigned prot);
+
+/* svm.c: the ring-3 SVM calls and the os layer's mm hooks */
+extern struct os_kernel gk;
+extern struct os_accel accels[KVM_MAX_ACCELS];
+extern unsigned naccels;
+void svm_proc_init(struct proc *p);
+void svm_proc_exit(struct proc *p);     /* contexts closed, PASID unbound */
+/* After PTEs of [va, va + pages) were cleared or downgraded: the bound
+ * devices' IOTLB and device-TLB entries flushed (before the frames go). */
+void svm_flush(struct proc *p, uint64_t va, uint64_t pages);
+long svm_call(struct proc *p, struct trapframe *tf);
 
 /* osglue.c: the os layer's VT-d driver on this machine */
 void os_bringup(void);

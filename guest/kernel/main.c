@@ -76,10 +76,20 @@ void prog_demo(void);
 void prog_segv(void);
 void prog_spin(void);
 void prog_bench(void);
+void prog_svm_sanity(void);
+void prog_svm_fault(void);
+void prog_svm_storedw_loop(void);
+void prog_svm_pointer_chase(void);
+void prog_agree(void);
+void prog_svmbench(void);
 
 static const struct { const char *name; void (*entry)(void); } programs[] = {
     { "hello", prog_hello }, { "demo", prog_demo }, { "segv", prog_segv },
     { "spin", prog_spin }, { "bench", prog_bench },
+    { "svm_sanity", prog_svm_sanity }, { "svm_fault", prog_svm_fault },
+    { "svm_storedw_loop", prog_svm_storedw_loop },
+    { "svm_pointer_chase", prog_svm_pointer_chase }, { "agree", prog_agree },
+    { "svmbench", prog_svmbench },
 };
 
 static struct proc the_proc;
@@ -204,8 +214,9 @@ void schedule(void)
 void proc_exit(int status)
 {
     struct proc *p = current;
-    kprintf("kernel: %s exited with status %d (%llu demand faults)\n", p->name, status,
-            (unsigned long long)p->faults);
+    kprintf("kernel: %s exited with status %d (%llu demand faults, %llu device faults)\n",
+            p->name, status, (unsigned long long)p->faults,
+            (unsigned long long)p->mm.faults_dev);
     last_status = status;
     write_cr3(KVM_PT_GPA);
     proc_destroy(p);

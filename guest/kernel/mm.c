@@ -172,11 +172,19 @@ int proc_create(struct proc *p, const char *name, uint64_t entry)
     p->mmap_next = MMAP_BASE;
     p->tf = (struct trapframe){ .rip = entry, .cs = UCODE_SEL, .rflags = 0x202,
                                 .rsp = USTACK_TOP - 8, .ss = UDATA_SEL };
+    svm_proc_init(p);
     return 0;
 }
 
+/* Clears the PTEs of [start, end), then flushes the bound devices'
+ * translations of the pages that were present, and only then frees their
+ * frames: a device must not write a frame that is back in the free list
+ * (the device-TLB invalidation waits for its accesses in flight). */
 static void unmap_range(struct proc *p, uint64_t start, uint64_t end, bool shared)
 {
+    enum { BATCH = 64 };
+    uint64_t frames[BATCH], lo = 0, hi = 0;
+    unsigned n = 0;
     for (uint64_t va = start; va < end; va += PAGE) {
         uint64_t *pte = pte_of(p->pml4, va, false);
         if (!pte || !(*pte & PTE_P))
@@ -184,13 +192,27 @@ static void unmap_range(struct proc *p, uint64_t start, uint64_t end, bool share
         uint64_t pa = *pte & PTE_ADDR;
         *pte = 0;
         invlpg(va);
+        if (!hi)
+            lo = va;
+        hi = va + PAGE;
         if (!shared)
-            page_free(pa);
+            frames[n++] = pa;
+        if (n == BATCH || va + PAGE >= end) {
+            svm_flush(p, lo, (hi - lo) / PAGE);
+            while (n)
+                page_free(frames[--n]);
+            hi = 0;
+        }
     }
+    if (hi)
+        svm_flush(p, lo, (hi - lo) / PAGE);
+    while (n)
+        page_free(frames[--n]);
 }
 
 void proc_destroy(struct proc *p)
 {
+    svm_proc_exit(p);
     for (unsigned i = 0; i < MAX_REGIONS; i++)
         if (p->reg[i].end)
             unmap_range(p, p->reg[i].start, p->reg[i].end, p->reg[i].shared);
@@ -209,8 +231,11 @@ int proc_fault(struct proc *p, uint64_t va, uint64_t err)
     uint64_t *pte = pte_of(p->pml4, page, true);
     if (!pte)
         return -1;
-    if (*pte & PTE_P)           /* another path mapped it (or a stale TLB entry) */
+    if (*pte & PTE_P) {         /* another path mapped it (or a stale TLB entry) */
+        if (write && !(*pte & PTE_W))
+            return -1;
         return invlpg(page), 0;
+    }
     uint64_t pa;
     if (r->kind == R_IMAGE && r->shared) {
         pa = r->image_pa + (page - r->start);
@@ -227,8 +252,7 @@ int proc_fault(struct proc *p, uint64_t va, uint64_t err)
     /* needed here although x86 does not cache not-present entries: KVM's
      * shadow MMU (kvm-notes.md) syncs the new entry on invlpg */
     invlpg(page);
-    p->faults++;
-    return 0;
+    return 1;
 }
 
 int user_prepare(struct proc *p, uint64_t va, uint64_t len, bool write)
@@ -241,7 +265,7 @@ int user_prepare(struct proc *p, uint64_t va, uint64_t len, bool write)
             continue;
         if (pte && (*pte & PTE_P))
             return -1;          /* present but read-only */
-        if (proc_fault(p, pg, (write ? 2 : 0) | 4))
+        if (proc_fault(p, pg, (write ? 2 : 0) | 4) < 0)
             return -1;
     }
     return 0;
@@ -317,6 +341,39 @@ long proc_mprotect(struct proc *p, uint64_t va, uint64_t len, unsigned prot)
             *pte = (*pte & PTE_ADDR) | pte_flags(prot);
             invlpg(a);
         }
+        svm_flush(p, r->start, (r->end - r->start) / PAGE);
     }
     return 0;
+}
+
+/* Merges r with the anonymous regions right before and after it of the
+ * same protection, so that remapping pages one by one does not use up the
+ * region table. */
+static void merge_around(struct proc *p, struct region *r)
+{
+    for (unsigned i = 0; i < MAX_REGIONS; i++) {
+        struct region *o = &p->reg[i];
+        if (o == r || !o->end || o->kind != R_ANON || o->prot != r->prot || o->shared)
+            continue;
+        if (o->end == r->start)
+            r->start = o->start, o->end = 0;
+        else if (o->start == r->end)
+            r->end = o->end, o->end = 0;
+    }
+}
+
+long proc_mmap_fixed(struct proc *p, uint64_t va, uint64_t len, unsigned prot)
+{
+    len = (len + PAGE - 1) & ~(PAGE - 1);
+    if (!range_ok(va, len) || prot & ~7u)
+        return -KVM_EINVAL;
+    long rc = proc_munmap(p, va, len);
+    if (rc)
+        return rc;
+    struct region *r = region_new(p);
+    if (!r)
+        return -KVM_ENOMEM;
+    *r = (struct region){ va, va + len, prot, R_ANON, 0, 0, false };
+    merge_around(p, r);
+    return (long)va;
 }

@@ -10,9 +10,12 @@
 #include "acpi/dmar.h"
 #include "os/iommu.h"
 
-static struct os_kernel gk;
+struct os_kernel gk;
 static struct os_iommu units[DMAR_MAX_UNITS];
 static struct dmar_info dinfo;
+static struct os_svm svm;
+struct os_accel accels[KVM_MAX_ACCELS];
+unsigned naccels;
 static uint64_t mmio_accesses;
 
 static uint64_t g_mmio_read(void *ctx, uint64_t pa, unsigned size)
@@ -122,8 +125,26 @@ static void g_relax(void *ctx)
 static uint64_t g_now(void *ctx)
 {
     (void)ctx;
-    uint64_t khz = boot->tsc_khz ? boot->tsc_khz : 1000000;
-    return rdtsc() / khz * 1000000ULL;
+    uint64_t khz = boot->tsc_khz ? boot->tsc_khz : 1000000, t = rdtsc();
+    return t / khz * 1000000ULL + t % khz * 1000000ULL / khz;
+}
+
+/* Sleeps until the next interrupt (a completion or page-request MSI), at
+ * most ~1 ms (the LAPIC timer): the vCPU halts instead of polling device
+ * registers, each poll an MMIO exit. Interrupts are taken only here and in
+ * ring 3, so no handler runs inside a driver's critical section. */
+static void g_wait_change(void *ctx, const uint32_t *addr, uint32_t old, uint64_t timeout_ns)
+{
+    (void)ctx;
+    if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != old)
+        return;
+    lapic_timer_oneshot(timeout_ns < 1000000 ? timeout_ns : 1000000);
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+static void g_wake_all(void *ctx, const uint32_t *addr)
+{
+    (void)ctx, (void)addr;      /* one vCPU: the waiter rechecks after every interrupt */
 }
 
 static void on_msi(unsigned vector)
@@ -170,7 +191,8 @@ void os_bringup(void)
                           .phys_cmpxchg64 = g_cmpxchg, .page_alloc = g_page, .page_free = g_free,
                           .pages_alloc = g_pages, .cfg_read = g_cfg_read,
                           .cfg_write = g_cfg_write, .log = g_log, .relax = g_relax,
-                          .now_ns = g_now };
+                          .now_ns = g_now, .wait_change = g_wait_change,
+                          .wake_all = g_wake_all };
     os_kernel_init(&gk, &ops, "kvmguest");
     gk.log_level = 0;
     for (unsigned v = OS_FIRST_VECTOR; v < 0xFF; v++)
@@ -181,6 +203,25 @@ void os_bringup(void)
     uint64_t t1 = rdtsc(), a1 = mmio_accesses;
     kprintf("iommu: %d unit(s) probed, %llu trapped accesses, %llu TSC cycles\n", n,
             (unsigned long long)(a1 - a0), (unsigned long long)(t1 - t0));
+    /* the accelerators in the units' device scopes (the in-process guest
+     * kernel's order: SVA, probe and attach, then translation on) */
+    if (n > 0)
+        os_svm_init(&svm, &gk, units, (unsigned)n, &dinfo);
+    for (unsigned u = 0; n > 0 && u < dinfo.nunits; u++)
+        for (unsigned j = 0; j < dinfo.unit[u].nscope && naccels < KVM_MAX_ACCELS; j++) {
+            uint16_t bdf = dinfo.unit[u].scope[j].bdf;
+            if (dinfo.unit[u].scope[j].type != 1)
+                continue;
+            uint64_t a2 = mmio_accesses, t2 = rdtsc();
+            int rc = os_accel_probe(&accels[naccels], &gk, &svm, bdf);
+            kprintf("accel %02x:%02x.%x: probe %s (%d): PASID %d PRI %d ATS %d, vector %#x, "
+                    "%llu trapped accesses, %llu TSC cycles\n", bdf >> 8, (bdf >> 3) & 31,
+                    bdf & 7, rc ? "FAILED" : "ok", rc, accels[naccels].caps.pasid,
+                    accels[naccels].caps.pri, accels[naccels].caps.ats, accels[naccels].vector,
+                    (unsigned long long)(mmio_accesses - a2), (unsigned long long)(rdtsc() - t2));
+            if (!rc)
+                naccels++;
+        }
     for (int i = 0; i < n; i++) {
         int rc = os_iommu_enable_translation(&units[i]);
         uint32_t gsts = (uint32_t)os_iommu_rd(&units[i], 0x1C, 4);

@@ -38,6 +38,38 @@ static inline uint64_t u_rdtsc(void)
     return (uint64_t)hi << 32 | lo;
 }
 
+/* the SVM calls: bind returns the PASID (and *seq the context's last
+ * completed seqno), wait 0, -KVM_EIO with *err / *fva, or -KVM_ETIMEDOUT */
+static inline long u_bind(unsigned dev, volatile void *compl, uint64_t *seq)
+{
+    long r;
+    uint64_t s;
+    __asm__ volatile("int3" : "=a"(r), "=d"(s) : "a"((long)KVM_CALL_BIND), "D"((long)dev),
+                     "S"(compl) : "memory", "rcx", "r11");
+    *seq = s;
+    return r;
+}
+static inline long u_submit(unsigned dev, const void *batch, uint64_t seqno)
+{
+    return ucall(KVM_CALL_SUBMIT, dev, (long)batch, (long)seqno);
+}
+static inline long u_wait(unsigned dev, uint64_t seqno, unsigned timeout_ms, unsigned *err,
+                          uint64_t *fva)
+{
+    long r;
+    uint64_t e, f;
+    __asm__ volatile("int3" : "=a"(r), "=d"(e), "=S"(f) : "a"((long)KVM_CALL_WAIT),
+                     "D"((long)dev), "S"((long)seqno), "d"((long)timeout_ms)
+                     : "memory", "rcx", "r11");
+    *err = (unsigned)e, *fva = f;
+    return r;
+}
+static inline uint64_t u_stat(unsigned what) { return (uint64_t)ucall(KVM_CALL_STAT, what, 0, 0); }
+static inline void *u_mmap_fixed(void *at, size_t len, unsigned prot)
+{
+    return (void *)ucall(KVM_CALL_MMAP, (long)at, (long)len, prot | KVM_MAP_FIXED);
+}
+
 /* ulib.c */
 size_t u_strlen(const char *s);
 long u_puts(const char *s);

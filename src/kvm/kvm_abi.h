@@ -65,27 +65,39 @@ struct kvm_boot_info {
 #define KVM_EXIT_PANIC  0xDEAD  /* exit status of a kernel panic */
 
 /* ---- ring-3 calls: int3 through a DPL-3 gate; rax = number, arguments in
- * rdi, rsi, rdx, r10; result in rax (negative errno on failure) ------------ */
+ * rdi, rsi, rdx, r10; result in rax (negative errno on failure), a second
+ * and third result in rdx and rsi where said ------------------------------ */
 enum kvm_call {
     KVM_CALL_EXIT = 0,          /* (status) */
     KVM_CALL_WRITE = 1,         /* (buf, len) -> len: console */
-    KVM_CALL_MMAP = 2,          /* (hint, len, prot) -> address */
+    KVM_CALL_MMAP = 2,          /* (hint, len, prot [| KVM_MAP_FIXED]) -> address */
     KVM_CALL_MUNMAP = 3,        /* (addr, len) */
     KVM_CALL_MPROTECT = 4,      /* (addr, len, prot) */
-    KVM_CALL_BIND = 5,          /* (device) -> PASID */
-    KVM_CALL_SUBMIT = 6,        /* (device, batch, len) */
-    KVM_CALL_WAIT = 7,          /* (device, timeout_ms) */
-    KVM_CALL_GETTIME = 8,       /* () -> ns */
+    KVM_CALL_BIND = 5,          /* (device, compl_va) -> PASID; rdx = the context's last
+                                   completed seqno (the next batch's END carries a higher one) */
+    KVM_CALL_SUBMIT = 6,        /* (device, batch_va, seqno): the batch's END carries seqno */
+    KVM_CALL_WAIT = 7,          /* (device, seqno, timeout_ms) -> 0, -KVM_EIO (rdx = ACCEL_ERR_*,
+                                   rsi = faulting address) or -KVM_ETIMEDOUT */
+    KVM_CALL_GETTIME = 8,       /* () -> TSC */
+    KVM_CALL_STAT = 9,          /* (what) -> KVM_STAT_* of the calling process */
     KVM_NR_CALLS
 };
 #define KVM_PROT_READ  1
 #define KVM_PROT_WRITE 2
 #define KVM_PROT_EXEC  4
+#define KVM_MAP_FIXED  0x100    /* mmap: replace [hint, hint + len) (MAP_FIXED) */
+#define KVM_STAT_DEV_FAULTS 0   /* device page faults served for the process */
+#define KVM_STAT_CPU_FAULTS 1   /* CPU demand faults served */
+#define KVM_MAX_ACCELS 4        /* accelerators the guest kernel drives */
 
 #define KVM_ENOSYS 38
 #define KVM_EINVAL 22
 #define KVM_ENOMEM 12
 #define KVM_EFAULT 14
+#define KVM_ENODEV 19
+#define KVM_EBUSY  16
+#define KVM_EIO    5
+#define KVM_ETIMEDOUT 110
 
 /* Exit status of a process killed by the kernel (fault it cannot serve). */
 #define KVM_STATUS_SEGV 139

@@ -228,7 +228,7 @@ int cmd_scenario(int argc, char **argv)
         return 2;
     }
     if (kvm)
-        return scenario_kvm(name, json);
+        return scenario_kvm(name, json, verbose);
     if (!strcmp(name, "all"))
         return run_cases(0, NCASES, json, verbose);
     for (unsigned i = 0; i < NCASES; i++)

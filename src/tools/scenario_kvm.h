@@ -5,9 +5,10 @@
 
 #include <stdbool.h>
 
-/* Runs scenario `name` with KVM guests; the exit status of the command.
- * For now it refuses with the reason (exit 1): the guest image does not yet
- * carry the VT-d and accelerator drivers the workloads need. */
-int scenario_kvm(const char *name, bool json);
+/* Runs scenario `name` (guest, multi-guest, host-guest) with KVM guests
+ * and prints its table or JSON ("mode": "kvm"); the exit status of the
+ * command: 0 passed, 1 failed or KVM not usable (the reason on stderr),
+ * 2 another scenario name. */
+int scenario_kvm(const char *name, bool json, bool verbose);
 
 #endif

@@ -18,6 +18,7 @@
 #include "iommufd/iommufd.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_fw.h"
+#include "kvm/kvm_machine.h"
 #include "lib/hw_regs.h"
 #include "viommu/viommu.h"
 #include "vmm/guest.h"
@@ -442,6 +443,97 @@ static void test_viommu_bringup(void **state)
     host_destroy(h);
 }
 
+/* ---- KVM guests with an assigned accelerator (issue 7 items 3-5) ------- */
+
+static struct host *svm_host(void)
+{
+    struct host_config hc;
+    host_config_default(&hc);
+    hc.nunits = 1, hc.naccels = 1;
+    char why[200] = "";
+    struct host *h = host_create(&hc, why, sizeof(why));
+    if (!h)
+        print_message("host_create: %s\n", why);
+    assert_non_null(h);
+    return h;
+}
+
+static struct kvm_machine *svm_machine(struct host *h)
+{
+    struct guest_config c;
+    guest_config_default(&c);
+    c.svm = true, c.ndevs = 1, c.dev[0].host_bdf = h->acc_bdf[0], c.mem_size = 32 * MiB;
+    char why[200] = "";
+    struct kvm_machine *m = kvm_machine_create(h, &c, why, sizeof(why));
+    if (!m)
+        print_message("kvm_machine_create: %s\n", why);
+    assert_non_null(m);
+    return m;
+}
+
+static void run_machine(struct kvm_machine *m, const char *cmdline, struct kvm_report *r)
+{
+    char why[200] = "";
+    int rc = kvm_machine_run(m, cmdline, 300 * SEC, r, why, sizeof(why));
+    if (rc || r->status) {
+        char buf[1024];
+        kvm_report_format(r, buf, sizeof(buf));
+        print_message("%s: %s\n%s--- console ---\n%s---\n", cmdline, why, buf,
+                      kvm_machine_console(m));
+    }
+    assert_int_equal(rc, 0);
+}
+
+/* The four SVM workloads as ring-3 processes of a KVM guest: the guest
+ * kernel probes the assigned accelerator through the ECAM window and its
+ * BAR (MMIO exits), binds each process's page tables with SVA on the
+ * virtual unit (the VMM shadows the PASID entry as a host nested domain),
+ * and serves the device's page requests with the process's demand paging;
+ * every result is checked by the ring-3 program itself. */
+static void test_svm_workloads(void **state)
+{
+    (void)state;
+    if (kvm_skip())
+        skip();
+    struct host *h = svm_host();
+    struct kvm_machine *m = svm_machine(h);
+    struct kvm_report r;
+    run_machine(m, "iommu svm_sanity svm_fault svm_storedw_loop svm_pointer_chase", &r);
+    const char *con = kvm_machine_console(m);
+    assert_non_null(strstr(con, "accel 00:04.0: probe ok"));
+    struct kvm_wl_result res[8];
+    unsigned n = kvm_machine_results(m, res, 8);
+    assert_int_equal(n, 4);
+    static const char *const names[4] = { "svm_sanity", "svm_fault", "svm_storedw_loop",
+                                          "svm_pointer_chase" };
+    for (unsigned i = 0; i < n; i++) {
+        if (!res[i].passed)
+            print_message("%s: %s\n", res[i].name, res[i].detail);
+        assert_string_equal(res[i].name, names[i]);
+        assert_true(res[i].passed);
+        assert_int_equal(res[i].errors, 0);
+    }
+    assert_int_equal(res[1].operations, 17);        /* 16 pages and the wild store */
+    assert_true(res[1].page_requests >= 16);
+    assert_int_equal(res[1].faults, 1);
+    assert_true(res[2].operations >= 16000);
+    assert_int_equal(res[3].operations, 500);
+    struct viommu_stats vs;
+    guest_viommu_stats(kvm_machine_guest(m), &vs);
+    assert_true(vs.binds >= 4);                     /* a PASID entry shadowed per process */
+    assert_true(vs.page_requests >= 16);
+    struct kvm_machine_stats st;
+    kvm_machine_stats(m, &st);
+    assert_true(st.cfg_accesses > 0 && st.bar_accesses > 0 && st.msis > 0);
+    print_message("SVM workloads in ring 3: %.0f ms, %llu unit / %llu BAR / %llu config exits, "
+                  "%llu vMSIs, %llu page requests injected\n", (double)r.run_ns / 1e6,
+                  (unsigned long long)st.unit_accesses, (unsigned long long)st.bar_accesses,
+                  (unsigned long long)st.cfg_accesses, (unsigned long long)st.msis,
+                  (unsigned long long)vs.page_requests);
+    kvm_machine_destroy(m);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_dmar_in_guest),
         cmocka_unit_test(test_dmar_iasl),
         cmocka_unit_test(test_viommu_bringup),
+        cmocka_unit_test(test_svm_workloads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,143 @@
+/* Shared Virtual Memory in the KVM guest (issue 7 item 3): the ring-3
+ * calls bind / submit / wait over the os layer's accelerator driver and
+ * SVA code (src/os/accel_drv.c, svm.c: the same code the in-process
+ * kernels run), and the hooks of os/mm.h that SVA needs, implemented over
+ * this kernel's processes instead of the os layer's own address spaces:
+ *
+ * - the PASID entry os_sva_bind writes points at the process's PML4
+ *   (mm.pt.root): the device walks, nested over the host's second level,
+ *   the very tables the process runs on in ring 3;
+ * - a device page request reaches os_mm_fault (from the os layer's page
+ *   request handler) and is served by the process's demand paging, exactly
+ *   as a CPU #PF is;
+ * - munmap / mprotect flush the bound devices' translations (svm_flush)
+ *   before the frames are freed.
+ */
+#include "kernel.h"
+
+static struct proc *proc_of(struct os_mm *mm)
+{
+    return (struct proc *)((char *)mm - __builtin_offsetof(struct proc, mm));
+}
+
+void svm_proc_init(struct proc *p)
+{
+    p->mm.k = &gk;
+    p->mm.pt.root = p->pml4;
+    p->mm.pt.levels = 4;
+}
+
+void svm_proc_exit(struct proc *p)
+{
+    for (unsigned i = 0; i < KVM_MAX_ACCELS; i++)
+        if (p->open[i]) {
+            os_accel_close(&p->ctx[i]);
+            p->open[i] = false;
+        }
+    p->mm.dead = true;
+}
+
+void svm_flush(struct proc *p, uint64_t va, uint64_t pages)
+{
+    if (!p->mm.pasid || !pages)
+        return;
+    for (unsigned i = 0; i < OS_MM_BINDS; i++)
+        if (p->mm.bind[i].iommu)
+            os_iommu_flush_pasid_range(p->mm.bind[i].iommu, p->mm.bind[i].bdf, p->mm.pasid, va,
+                                       pages);
+}
+
+/* ---- os/mm.h over this kernel's processes (one vCPU: no locking) ------ */
+
+int os_mm_add_bind(struct os_mm *mm, struct os_iommu *iommu, uint16_t bdf)
+{
+    for (unsigned i = 0; i < OS_MM_BINDS; i++)
+        if (!mm->bind[i].iommu) {
+            mm->bind[i] = (struct os_mm_bind){ iommu, bdf };
+            return 0;
+        }
+    return -KVM_ENOMEM;
+}
+
+void os_mm_del_bind(struct os_mm *mm, struct os_iommu *iommu, uint16_t bdf)
+{
+    for (unsigned i = 0; i < OS_MM_BINDS; i++)
+        if (mm->bind[i].iommu == iommu && mm->bind[i].bdf == bdf)
+            mm->bind[i].iommu = NULL;
+}
+
+bool os_mm_is_bound(struct os_mm *mm, struct os_iommu *iommu, uint16_t bdf)
+{
+    for (unsigned i = 0; i < OS_MM_BINDS; i++)
+        if (mm->bind[i].iommu == iommu && mm->bind[i].bdf == bdf)
+            return true;
+    return false;
+}
+
+/* A device page request (the os layer's handler runs it in the page
+ * request interrupt, taken in ring 3 or while a call waits): the process's
+ * demand paging with the access asked for, as a user-mode access. */
+int os_mm_fault(struct os_mm *mm, uint64_t va, unsigned access, bool device)
+{
+    struct proc *p = proc_of(mm);
+    if (mm->dead || !p->pml4 || va >= USER_TOP)
+        return -KVM_EFAULT;
+    uint64_t err = 4 | (access & OS_PROT_WRITE ? 2 : 0) | (access & OS_PROT_EXEC ? 16 : 0);
+    int rc = proc_fault(p, va, err);
+    if (rc < 0)
+        return -KVM_EFAULT;
+    if (device)
+        mm->faults_dev++;
+    else if (rc > 0)
+        p->faults++;
+    return 0;
+}
+
+/* ---- the calls ------------------------------------------------------- */
+
+static struct os_accel_ctx *ctx_of(struct proc *p, uint64_t dev)
+{
+    return dev < KVM_MAX_ACCELS && p->open[dev] ? &p->ctx[dev] : NULL;
+}
+
+long svm_call(struct proc *p, struct trapframe *tf)
+{
+    uint64_t dev = tf->rdi;
+    struct os_accel_ctx *c = ctx_of(p, dev);
+    switch (tf->rax) {
+    case KVM_CALL_BIND: {
+        if (dev >= naccels)
+            return -KVM_ENODEV;
+        if (!c) {
+            int rc = os_accel_open(&accels[dev], &p->mm, tf->rsi, &p->ctx[dev]);
+            if (rc)
+                return rc;
+            p->open[dev] = true;
+            c = &p->ctx[dev];
+        }
+        tf->rdx = c->seqno;
+        return (long)c->pasid;
+    }
+    case KVM_CALL_SUBMIT:
+        if (!c)
+            return -KVM_ENODEV;
+        if (tf->rdx <= c->seqno)        /* sequence numbers only grow */
+            return -KVM_EINVAL;
+        c->seqno = tf->rdx;
+        return os_accel_submit(c, tf->rsi);
+    case KVM_CALL_WAIT: {
+        if (!c)
+            return -KVM_ENODEV;
+        unsigned err = 0;
+        uint64_t fva = 0;
+        int rc = os_accel_wait(c, tf->rsi, (unsigned)tf->rdx, &err, &fva);
+        tf->rdx = err;
+        tf->rsi = fva;
+        return rc;
+    }
+    case KVM_CALL_STAT:
+        return (long)(dev == KVM_STAT_DEV_FAULTS ? p->mm.faults_dev : p->faults);
+    default:
+        return -KVM_ENOSYS;
+    }
+}
