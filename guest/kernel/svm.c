@@ -15,6 +15,8 @@
  */
 #include "kernel.h"
 
+#include "lib/hw_regs.h"
+
 static struct proc *proc_of(struct os_mm *mm)
 {
     return (struct proc *)((char *)mm - __builtin_offsetof(struct proc, mm));
@@ -37,14 +39,43 @@ void svm_proc_exit(struct proc *p)
     p->mm.dead = true;
 }
 
+/* The bound devices' PASID IOTLB and device TLB entries of the range, in
+ * naturally aligned power-of-two blocks (as Linux's intel_flush_svm_range
+ * splits it), many descriptors per queued-invalidation submission: one
+ * IQT write (one MMIO exit) per up to 32 descriptors. Not
+ * os_iommu_flush_pasid_range: it aligns the start down to the block size
+ * of the page count, so a range not aligned to it keeps its tail cached
+ * (found by `agree`: a device store through a stale translation landed in
+ * a frame the CPU had reused). */
 void svm_flush(struct proc *p, uint64_t va, uint64_t pages)
 {
     if (!p->mm.pasid || !pages)
         return;
-    for (unsigned i = 0; i < OS_MM_BINDS; i++)
-        if (p->mm.bind[i].iommu)
-            os_iommu_flush_pasid_range(p->mm.bind[i].iommu, p->mm.bind[i].bdf, p->mm.pasid, va,
-                                       pages);
+    for (unsigned i = 0; i < OS_MM_BINDS; i++) {
+        struct os_iommu *m = p->mm.bind[i].iommu;
+        uint16_t bdf = p->mm.bind[i].bdf;
+        struct os_iommu_dev *d = m ? os_iommu_dev(m, bdf) : NULL;
+        if (!d)
+            continue;
+        static uint64_t q[32][4];
+        unsigned n = 0, mamv = (unsigned)HW_FV(CAP, MAMV, m->cap);
+        for (uint64_t at = va, left = pages; left;) {
+            unsigned am = 0;        /* the largest aligned block at `at` within the range */
+            while (am < mamv && !((at >> 12) & ((2ULL << am) - 1)) && (2ULL << am) <= left)
+                am++;
+            memset(q[n], 0, 32);
+            os_qi_piotlb(q[n++], 3, OS_FLPT_DID, p->mm.pasid, at, am, false);
+            if (d->ats) {
+                memset(q[n], 0, 32);
+                os_qi_pdevtlb(q[n++], bdf, p->mm.pasid, d->ats_qdep, at, 1ULL << am);
+            }
+            at += PAGE << am, left -= 1ULL << am;
+            if (n + 2 > 32 || !left) {
+                os_qi_submit(m, (const uint64_t (*)[4])q, n);
+                n = 0;
+            }
+        }
+    }
 }
 
 /* ---- os/mm.h over this kernel's processes (one vCPU: no locking) ------ */

@@ -8,27 +8,10 @@
  * parses (kvm_machine.h):
  *   wl NAME PASSED ops N prq N faults N errors N : DETAIL
  */
-#include "dev/accel_regs.h"
-#include "ulib.h"
 
-#define DEV 0                   /* the guest's first accelerator */
-#define BATCH_MAX 1024          /* commands per batch area */
-#define TIMEOUT_MS 10000
-#define SPIN_CYCLES 200000ULL   /* ring-3 polling of the completion record before sleeping */
+#include "wl.h"
 
-struct wl {
-    const char *name;
-    int passed;
-    uint64_t ops, faults, errors;
-    struct u_line detail;
-    /* the process's device context */
-    struct accel_cmd *batch;
-    volatile uint64_t *compl;
-    uint64_t seq;
-    long pasid;
-};
-
-static void fail(struct wl *w, const char *what, uint64_t a, uint64_t b)
+void wl_fail(struct wl *w, const char *what, uint64_t a, uint64_t b)
 {
     w->errors++;
     if (!w->passed)
@@ -42,13 +25,13 @@ static void fail(struct wl *w, const char *what, uint64_t a, uint64_t b)
     ul_x(&w->detail, b);
 }
 
-static int begin(struct wl *w, const char *name)
+int wl_begin(struct wl *w, const char *name)
 {
     w->name = name, w->passed = 1, w->ops = w->faults = w->errors = 0, w->detail.len = 0;
     w->batch = u_mmap(BATCH_MAX * sizeof(struct accel_cmd), KVM_PROT_READ | KVM_PROT_WRITE);
     w->compl = u_mmap(4096, KVM_PROT_READ | KVM_PROT_WRITE);
     if ((long)w->batch < 0 || (long)w->compl < 0) {
-        fail(w, "mmap failed", (uint64_t)w->batch, (uint64_t)w->compl);
+        wl_fail(w, "mmap failed", (uint64_t)w->batch, (uint64_t)w->compl);
         return -1;
     }
     w->compl[0] = 0;            /* the CPU touches them first */
@@ -56,13 +39,13 @@ static int begin(struct wl *w, const char *name)
         ((volatile uint8_t *)w->batch)[i * 4096] = 0;
     w->pasid = u_bind(DEV, w->compl, &w->seq);
     if (w->pasid <= 0) {
-        fail(w, "bind failed", (uint64_t)w->pasid, 0);
+        wl_fail(w, "bind failed", (uint64_t)w->pasid, 0);
         return -1;
     }
     return 0;
 }
 
-static void finish(struct wl *w)
+void wl_finish(struct wl *w)
 {
     struct u_line l;
     l.len = 0;
@@ -93,7 +76,7 @@ static void finish(struct wl *w)
  * completion record in ring 3 (native speed) for a while before sleeping
  * in the kernel's wait (which also reports errors). 0, -KVM_EIO with
  * *err / *fva, or -KVM_ETIMEDOUT. */
-static long submit(struct wl *w, const struct accel_cmd *cmds, unsigned n)
+long wl_submit(struct wl *w, const struct accel_cmd *cmds, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         w->batch[i].opcode = cmds[i].opcode, w->batch[i].arg = cmds[i].arg;
@@ -105,7 +88,7 @@ static long submit(struct wl *w, const struct accel_cmd *cmds, unsigned n)
     return u_submit(DEV, w->batch, seq);
 }
 
-static long complete(struct wl *w, unsigned *err, uint64_t *fva)
+long wl_complete(struct wl *w, unsigned *err, uint64_t *fva)
 {
     uint64_t t0 = u_rdtsc();
     while (w->compl[0] < w->seq && u_rdtsc() - t0 < SPIN_CYCLES)
@@ -117,11 +100,11 @@ static long complete(struct wl *w, unsigned *err, uint64_t *fva)
     return u_wait(DEV, w->seq, TIMEOUT_MS, err, fva);
 }
 
-static long run(struct wl *w, const struct accel_cmd *cmds, unsigned n, unsigned *err,
+long wl_run(struct wl *w, const struct accel_cmd *cmds, unsigned n, unsigned *err,
                 uint64_t *fva)
 {
-    long rc = submit(w, cmds, n);
-    return rc ? rc : complete(w, err, fva);
+    long rc = wl_submit(w, cmds, n);
+    return rc ? rc : wl_complete(w, err, fva);
 }
 
 /* ---- svm_sanity: a store-dword into a buffer the CPU allocated --------- */
@@ -131,19 +114,19 @@ void prog_svm_sanity(void)
     static struct wl w;
     unsigned err;
     uint64_t fva;
-    if (!begin(&w, "svm_sanity")) {
+    if (!wl_begin(&w, "svm_sanity")) {
         volatile uint32_t *buf = u_mmap(4096, KVM_PROT_READ | KVM_PROT_WRITE);
         buf[0x10] = 0;
         struct accel_cmd c = { .opcode = ACCEL_OP_STORE_DWORD, .arg = 0xC0FFEE01,
                                .a = (uint64_t)&buf[0x10] };
-        if (run(&w, &c, 1, &err, &fva))
-            fail(&w, "batch failed: error, address", err, fva);
+        if (wl_run(&w, &c, 1, &err, &fva))
+            wl_fail(&w, "batch failed: error, address", err, fva);
         else if (buf[0x10] != 0xC0FFEE01)
-            fail(&w, "read back, expected 0xc0ffee01", buf[0x10], 0);
+            wl_fail(&w, "read back, expected 0xc0ffee01", buf[0x10], 0);
         else
             w.ops = 1;
     }
-    finish(&w);
+    wl_finish(&w);
 }
 
 /* ---- svm_fault: stores into 16 untouched pages, then a wild store ------- */
@@ -155,33 +138,33 @@ void prog_svm_fault(void)
     static struct accel_cmd c[FAULT_PAGES];
     unsigned err;
     uint64_t fva;
-    if (!begin(&w, "svm_fault")) {
+    if (!wl_begin(&w, "svm_fault")) {
         uint64_t buf = (uint64_t)u_mmap(FAULT_PAGES * 4096, KVM_PROT_READ | KVM_PROT_WRITE);
         for (unsigned i = 0; i < FAULT_PAGES; i++) {
             c[i].opcode = ACCEL_OP_STORE_DWORD, c[i].arg = 0xFA000000u | i;
             c[i].a = buf + i * 4096 + 8 * i, c[i].b = c[i].c = 0;
         }
-        if (run(&w, c, FAULT_PAGES, &err, &fva))
-            fail(&w, "batch failed: error, address", err, fva);
+        if (wl_run(&w, c, FAULT_PAGES, &err, &fva))
+            wl_fail(&w, "batch failed: error, address", err, fva);
         for (unsigned i = 0; w.passed && i < FAULT_PAGES; i++) {
             uint32_t got = *(volatile uint32_t *)(buf + i * 4096 + 8 * i);
             if (got != (0xFA000000u | i))
-                fail(&w, "page, read back", i, got);
+                wl_fail(&w, "page, read back", i, got);
             else
                 w.ops++;
         }
         uint64_t dev_faults = u_stat(KVM_STAT_DEV_FAULTS);
         if (dev_faults < FAULT_PAGES)
-            fail(&w, "too few device faults for 16 untouched pages", dev_faults, FAULT_PAGES);
+            wl_fail(&w, "too few device faults for 16 untouched pages", dev_faults, FAULT_PAGES);
         uint64_t wild = buf + (FAULT_PAGES + 64) * 4096ULL;   /* past the guard: nothing */
         struct accel_cmd bad = { .opcode = ACCEL_OP_STORE_DWORD, .arg = 1, .a = wild };
-        long rc = run(&w, &bad, 1, &err, &fva);
+        long rc = wl_run(&w, &bad, 1, &err, &fva);
         if (rc != -KVM_EIO || err != ACCEL_ERR_PAGE_FAULT || fva != wild)
-            fail(&w, "wild store: error, address (expected a page fault there)", err, fva);
+            wl_fail(&w, "wild store: error, address (expected a page fault there)", err, fva);
         else
             w.ops++, w.faults++;
     }
-    finish(&w);
+    wl_finish(&w);
 }
 
 /* ---- svm_pointer_chase: the device sums a list the CPU built ------------ */
@@ -192,7 +175,7 @@ void prog_svm_pointer_chase(void)
     static struct wl w;
     unsigned err;
     uint64_t fva;
-    if (!begin(&w, "svm_pointer_chase")) {
+    if (!wl_begin(&w, "svm_pointer_chase")) {
         uint64_t heap = (uint64_t)u_mmap(NODES * STRIDE, KVM_PROT_READ | KVM_PROT_WRITE);
         volatile uint64_t *out = u_mmap(4096, KVM_PROT_READ | KVM_PROT_WRITE);
         uint64_t prev = 0, sum = 0;
@@ -205,14 +188,14 @@ void prog_svm_pointer_chase(void)
         }
         struct accel_cmd c = { .opcode = ACCEL_OP_CHASE, .arg = 0 | 8u << 16, .a = prev,
                                .b = (uint64_t)out, .c = NODES + 1 };
-        if (run(&w, &c, 1, &err, &fva))
-            fail(&w, "chase failed: error, address", err, fva);
+        if (wl_run(&w, &c, 1, &err, &fva))
+            wl_fail(&w, "chase failed: error, address", err, fva);
         else if (out[0] != sum || out[1] != NODES)
-            fail(&w, "sum, count", out[0], out[1]);
+            wl_fail(&w, "sum, count", out[0], out[1]);
         else
             w.ops = NODES;
     }
-    finish(&w);
+    wl_finish(&w);
 }
 
 /* ---- svm_storedw_loop --------------------------------------------------
@@ -234,8 +217,8 @@ void prog_svm_storedw_loop(void)
     unsigned err, nscratch = 0;
     uint64_t fva;
     uint32_t seed = 12345u;
-    if (begin(&w, "svm_storedw_loop"))
-        finish(&w);
+    if (wl_begin(&w, "svm_storedw_loop"))
+        wl_finish(&w);
     uint64_t region = (uint64_t)u_mmap(LOOP_PAGES * 4096, KVM_PROT_READ | KVM_PROT_WRITE);
     uint64_t scratch = (uint64_t)u_mmap(LOOP_BATCHES / LOOP_EVERY * 4096,
                                         KVM_PROT_READ | KVM_PROT_WRITE);
@@ -246,18 +229,18 @@ void prog_svm_storedw_loop(void)
             c[j].a = region + (uint64_t)(n % LOOP_PAGES) * 4096 + (b % 512) * 8;
             c[j].b = c[j].c = 0;
         }
-        long rc = submit(&w, c, LOOP_PER);
+        long rc = wl_submit(&w, c, LOOP_PER);
         if (!rc && b % LOOP_EVERY == 0) {
             seed = seed * 1103515245u + 12345u;
             uint64_t va = region + (uint64_t)((seed >> 16) % LOOP_PAGES) * 4096;
             if ((uint64_t)u_mmap_fixed((void *)va, 4096, KVM_PROT_READ | KVM_PROT_WRITE) != va)
-                fail(&w, "remap failed", va, 0);
+                wl_fail(&w, "remap failed", va, 0);
             /* the first touch takes the frame the remap freed */
             volatile uint8_t *q = (volatile uint8_t *)(scratch + (uint64_t)nscratch++ * 4096);
             (void)q[0];
         }
-        if (rc || (rc = complete(&w, &err, &fva)))
-            fail(&w, "batch failed: batch, error", b, err);
+        if (rc || (rc = wl_complete(&w, &err, &fva)))
+            wl_fail(&w, "batch failed: batch, error", b, err);
         else
             w.ops += LOOP_PER;
     }
@@ -265,7 +248,7 @@ void prog_svm_storedw_loop(void)
         const volatile uint64_t *q = (const volatile uint64_t *)(scratch + (uint64_t)i * 4096);
         for (unsigned o = 0; o < 512; o++)
             if (q[o]) {
-                fail(&w, "stale device write in a freed page: scratch, offset",
+                wl_fail(&w, "stale device write in a freed page: scratch, offset",
                      (uint64_t)q, o * 8);
                 break;
             }
@@ -274,13 +257,13 @@ void prog_svm_storedw_loop(void)
         c[i].opcode = ACCEL_OP_STORE_DWORD, c[i].arg = 0x5EED0000u + i;
         c[i].a = region + i * 4096ULL + 4092, c[i].b = c[i].c = 0;
     }
-    if (run(&w, c, LOOP_PAGES, &err, &fva))
-        fail(&w, "final pass failed: error, address", err, fva);
+    if (wl_run(&w, c, LOOP_PAGES, &err, &fva))
+        wl_fail(&w, "final pass failed: error, address", err, fva);
     else
         for (unsigned i = 0; i < LOOP_PAGES; i++) {
             uint32_t got = *(volatile uint32_t *)(region + i * 4096ULL + 4092);
             if (got != 0x5EED0000u + i)
-                fail(&w, "final pass: page, read back", i, got);
+                wl_fail(&w, "final pass: page, read back", i, got);
             else
                 w.ops++;
         }
@@ -289,10 +272,5 @@ void prog_svm_storedw_loop(void)
         ul_u(&w.detail, nscratch);
         ul_s(&w.detail, " remaps with a batch in flight, freed frames clean");
     }
-    finish(&w);
+    wl_finish(&w);
 }
-
-void prog_agree(void);
-void prog_agree(void) { u_exit(99); }
-void prog_svmbench(void);
-void prog_svmbench(void) { u_exit(99); }
