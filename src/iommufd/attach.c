@@ -173,7 +173,7 @@ int iommufd_attach(struct iommufd *ifd, uint32_t dev_id, uint32_t pasid, uint32_
     if (!rc) {
         uint16_t old_did = a->used ? did_of(ifd, a->hwpt_id) : 0;
         struct ifd_hwpt *old = a->used ? ifd_hwpt_get(ifd, a->hwpt_id) : NULL;
-        rc = ifd_flush_entry(ifd, d->m, d->bdf, pasid, old_did, parent->did);
+        ifd_flush_entry(ifd, d->m, d->bdf, pasid, old_did, parent->did);   /* done even on ITE */
         if (old)
             old->users--;
         hp->users++;

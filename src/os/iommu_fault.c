@@ -37,6 +37,16 @@ static void record(struct os_iommu *m, const struct os_fault *f)
                f->sid & 7, (unsigned long long)f->addr, f->reason, reason_text(f->reason));
 }
 
+/* Records are read until one with F clear, however many laps of the ring
+ * that takes (Linux dmar_fault): under a fault flood, records land behind
+ * the handler while it works, and one lap would leave them pending. A unit
+ * raises no fault event while PPF or PFO is set (§5.3), so anything left
+ * set when the handler returns stops fault reporting for good; for the
+ * same reason PFO is cleared from FSTS as it is at the end, not as it was
+ * on entry. The budget only bounds one call against a device faulting
+ * faster than the handler reads, forever. */
+#define FAULT_BUDGET 65536u
+
 void os_iommu_fault_irq(void *arg)
 {
     struct os_iommu *m = arg;
@@ -44,8 +54,8 @@ void os_iommu_fault_irq(void *arg)
     if (fsts & HW_FM(FSTS, PPF)) {
         unsigned nfr = (unsigned)HW_FV(CAP, NFR, m->cap) + 1;
         uint32_t fro = (uint32_t)HW_FV(CAP, FRO, m->cap) * 16;
-        unsigned i = (unsigned)HW_FV(FSTS, FRI, fsts) % nfr;
-        for (unsigned seen = 0; seen < nfr; seen++, i = (i + 1) % nfr) {
+        unsigned i = (unsigned)HW_FV(FSTS, FRI, fsts) % nfr, seen = 0;
+        for (; seen < FAULT_BUDGET; seen++, i = (i + 1) % nfr) {
             uint32_t off = fro + 16 * i;
             uint32_t d3 = (uint32_t)os_iommu_rd(m, off + 12, 4);
             uint64_t hi = (uint64_t)d3 << 32 | (uint32_t)os_iommu_rd(m, off + 8, 4);
@@ -61,6 +71,9 @@ void os_iommu_fault_irq(void *arg)
             if (m->fault_notify)
                 m->fault_notify(m->fault_arg, m, &f);
         }
+        if (seen == FAULT_BUDGET)
+            os_log(m->k, 0, "dmar%u: fault storm: %u records in one pass", m->index, seen);
+        fsts = (uint32_t)os_iommu_rd(m, REG_OFF_FSTS, 4);
     }
     uint32_t clear = (uint32_t)(fsts & (HW_FM(FSTS, PFO) | HW_FM(FSTS, ICE)));
     if (fsts & HW_FM(FSTS, PFO))

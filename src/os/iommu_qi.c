@@ -84,19 +84,34 @@ static void qi_put(struct os_iommu *m, const uint64_t *d)
     m->iq_tail = (m->iq_tail + 1) % m->iq_len;
 }
 
-/* IQE (§4.9): the descriptor at IQH was refused; Linux replaces it with a
- * harmless one and clears IQE so the queue goes on to our wait. */
-static int qi_handle_error(struct os_iommu *m, uint32_t fsts)
+/* IQE (§4.9): the descriptor at IQH was refused. It need not be one of
+ * ours: an error pending before this submission (a descriptor or a tail
+ * written behind the kernel's back) left the unit stopped at the slot our
+ * first descriptor has overwritten since. So the first IQE at a slot is
+ * only cleared, and the unit fetches the slot again; refused again, it is
+ * our own bad descriptor, which Linux replaces with a harmless one (a wait
+ * without status write) so that the queue goes on to our wait. Replacing
+ * it at once cost the kernel a valid descriptor after a foreign error
+ * (test_fault_inject.c: test_host_qi_foreign_error). *retried holds the
+ * slot already given its second chance. */
+static int qi_handle_error(struct os_iommu *m, uint32_t fsts, uint64_t *retried)
 {
     if (fsts & HW_FM(FSTS, IQE)) {
         uint64_t head = os_iommu_rd(m, REG_OFF_IQH, 8), rec = os_iommu_rd(m, REG_OFF_IQERCD, 8);
+        if (*retried != head) {
+            os_log(m->k, 0, "dmar%u: invalidation queue error IQEI=%u at %#llx", m->index,
+                   (unsigned)HW_FV(IQERCD, IQEI, rec), (unsigned long long)head);
+            *retried = head;
+            os_iommu_wr(m, REG_OFF_FSTS, 4, HW_FM(FSTS, IQE));
+            m->qi_errors++;
+            return 0;
+        }
         uint64_t nop[4] = { 0 };
         HW_SET(INV_WAIT, TYPE_LO, nop, INV_TYPE_WAIT);
-        os_log(m->k, 0, "dmar%u: invalidation queue error IQEI=%u at %#llx", m->index,
-               (unsigned)HW_FV(IQERCD, IQEI, rec), (unsigned long long)head);
+        os_log(m->k, 0, "dmar%u: descriptor at %#llx refused again: skipped", m->index,
+               (unsigned long long)head);
         m->k->ops.phys_write(m->k->ops.ctx, m->iq + head, nop, m->dw ? 32 : 16);
         os_iommu_wr(m, REG_OFF_FSTS, 4, HW_FM(FSTS, IQE));
-        m->qi_errors++;
         return -22;   /* -EINVAL */
     }
     if (fsts & HW_FM(FSTS, ITE)) {
@@ -129,13 +144,14 @@ int os_qi_submit(struct os_iommu *m, const uint64_t (*desc)[4], unsigned n)
     os_iommu_wr(m, REG_OFF_IQT, 4, (uint64_t)m->iq_tail << (m->dw ? 5 : 4));
     m->qi_submits++;
     int rc = 0;
+    uint64_t retried = ~0ULL;
     struct os_kernel *k = m->k;
     uint64_t start = k->ops.now_ns ? k->ops.now_ns(k->ops.ctx) : 0;
     for (unsigned spin = 0;; spin++) {
         if (os_rd32(m->k, m->status) == OS_QI_DONE)
             break;
         uint32_t fsts = (uint32_t)os_iommu_rd(m, REG_OFF_FSTS, 4);
-        int e = qi_handle_error(m, fsts);
+        int e = qi_handle_error(m, fsts, &retried);
         rc = rc ? rc : e;
         bool late = k->ops.now_ns ? k->ops.now_ns(k->ops.ctx) - start > QI_TIMEOUT_NS
                                   : spin == QI_POLL_LIMIT;
