@@ -95,9 +95,7 @@ static int flush(struct os_dma *d, uint64_t iova, uint64_t pages, bool unmap)
 {
     struct os_iommu *m = d->m;
     uint64_t pfn = iova / PAGE;
-    unsigned am = 0;
-    while ((pfn >> am) != ((pfn + pages - 1) >> am))
-        am++;
+    unsigned am = os_qi_cover_order(iova, pages);
     uint64_t base = (pfn >> am << am) * PAGE;
     bool psi = am <= HW_FV(CAP, MAMV, m->cap) &&
                (d->kind == OS_DMA_KIND_FL || HW_FV(CAP, PSI, m->cap));

@@ -170,6 +170,10 @@ void os_qi_piotlb(uint64_t *d, unsigned g, uint16_t did, uint32_t pasid, uint64_
 void os_qi_pdevtlb(uint64_t *d, uint16_t sid, uint32_t pasid, unsigned qdep, uint64_t addr,
                    uint64_t pages);
 void os_qi_pgresp(uint64_t *d, const struct os_page_req *pr, unsigned rc);
+/* The order k of the smallest aligned block of 2^k pages that covers
+ * [addr, addr + pages): what a page-selective invalidation of an unaligned
+ * range must name (Linux calculate_psi_aligned_address). */
+unsigned os_qi_cover_order(uint64_t addr, uint64_t pages);
 /* Device-TLB invalidation without PASID (type 3, §4.5), size encoded as
  * os_qi_pdevtlb does. */
 void os_qi_devtlb(uint64_t *d, uint16_t sid, unsigned qdep, uint64_t addr, uint64_t pages);

@@ -159,9 +159,7 @@ int os_iommu_flush_pasid_range(struct os_iommu *m, uint16_t bdf, uint32_t pasid,
     struct os_iommu_dev *d = os_iommu_dev(m, bdf);
     if (!d)
         return -22;
-    unsigned am = 0;
-    while ((1ULL << am) < pages && am < 63)
-        am++;
+    unsigned am = os_qi_cover_order(addr, pages);   /* the whole range, aligned or not */
     uint64_t q[2][4] = { { 0 } };
     if (am <= HW_FV(CAP, MAMV, m->cap))
         os_qi_piotlb(q[0], 3, OS_FLPT_DID, pasid, addr & ~((4096ULL << am) - 1), am, false);

@@ -47,15 +47,22 @@ void os_qi_piotlb(uint64_t *d, unsigned g, uint16_t did, uint32_t pasid, uint64_
     HW_SET(INV_PIOTLB, ADDR, d, addr >> 12);
 }
 
+unsigned os_qi_cover_order(uint64_t addr, uint64_t pages)
+{
+    uint64_t pfn = addr >> 12, last = pfn + (pages ? pages - 1 : 0);
+    unsigned k = 0;
+    while ((pfn >> k) != (last >> k) && k < 52)
+        k++;
+    return k;
+}
+
 /* Size encoding of §4.5 as Linux builds it: 2^k pages (k >= 1) have
- * address bits 12 .. 12+k-2 set and S = 1. `pages` is rounded up to a
- * power of two and addr aligned to it. */
+ * address bits 12 .. 12+k-2 set and S = 1, over the smallest aligned
+ * block covering [addr, addr + pages) (os_qi_cover_order). */
 void os_qi_pdevtlb(uint64_t *d, uint16_t sid, uint32_t pasid, unsigned qdep, uint64_t addr,
                    uint64_t pages)
 {
-    unsigned k = 0;
-    while ((1ULL << k) < pages && k < 52)
-        k++;
+    unsigned k = os_qi_cover_order(addr, pages);
     addr &= ~((4096ULL << k) - 1);
     HW_SET(INV_PDEVTLB, TYPE_LO, d, INV_TYPE_PDEVTLB), HW_SET(INV_PDEVTLB, SID, d, sid);
     HW_SET(INV_PDEVTLB, PASID, d, pasid), HW_SET(INV_PDEVTLB, MIP, d, qdep >= 32 ? 0 : qdep);
@@ -171,9 +178,7 @@ int os_qi_submit(struct os_iommu *m, const uint64_t (*desc)[4], unsigned n)
  * §2.3: qi_flush_dev_iotlb). */
 void os_qi_devtlb(uint64_t *d, uint16_t sid, unsigned qdep, uint64_t addr, uint64_t pages)
 {
-    unsigned k = 0;
-    while ((1ULL << k) < pages && k < 52)
-        k++;
+    unsigned k = os_qi_cover_order(addr, pages);
     addr &= ~((4096ULL << k) - 1);
     HW_SET(INV_DEVTLB, TYPE_LO, d, INV_TYPE_DEVTLB), HW_SET(INV_DEVTLB, SID, d, sid);
     HW_SET(INV_DEVTLB, MIP, d, qdep >= 32 ? 0 : qdep);
