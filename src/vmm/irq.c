@@ -55,8 +55,7 @@ static void *irq_thread(void *arg)
             break;
         uint32_t vec = q->ring[q->head];
         q->head = (q->head + 1) % VMM_IRQ_RING;
-        if (vec == VMM_IRQ_POLL)
-            q->poll_queued = false;
+        q->pending[vec / 64] &= ~(1ULL << (vec % 64));   /* a new one may queue again */
         pthread_mutex_unlock(&q->lock);
         if (vec == VMM_IRQ_POLL) {
             if (q->poll)
@@ -96,20 +95,22 @@ void vmm_irq_stop(struct vmm_irq *q)
     q->started = false;   /* the lock stays usable: later raises are dropped */
 }
 
+/* A vector already queued is not queued twice (the LAPIC's IRR holds one
+ * pending interrupt per vector; MSIs are edge-triggered): at most
+ * VMM_IRQ_VECS entries are ever queued, so the ring never overflows and no
+ * interrupt is lost. */
 void vmm_irq_raise(struct vmm_irq *q, uint32_t vec)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->stopping || (vec == VMM_IRQ_POLL && q->poll_queued)) {
+    uint64_t bit = 1ULL << (vec % 64);
+    if (q->stopping || vec >= VMM_IRQ_VECS || (q->pending[vec / 64] & bit)) {
+        q->coalesced += !q->stopping && vec < VMM_IRQ_VECS;
         pthread_mutex_unlock(&q->lock);
         return;
     }
-    if ((q->tail + 1) % VMM_IRQ_RING == q->head) {
-        q->lost++;
-    } else {
-        q->ring[q->tail] = vec;
-        q->poll_queued |= vec == VMM_IRQ_POLL;
-        __atomic_store_n(&q->tail, (q->tail + 1) % VMM_IRQ_RING, __ATOMIC_RELEASE);
-    }
+    q->pending[vec / 64] |= bit;
+    q->ring[q->tail] = vec;
+    __atomic_store_n(&q->tail, (q->tail + 1) % VMM_IRQ_RING, __ATOMIC_RELEASE);
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->lock);
 }
