@@ -40,7 +40,7 @@ static void xfer_fn(struct accel_span *s, unsigned n, void *arg)
     struct xfer *t = arg;
     size_t off = 0;
     for (unsigned i = 0; i < n; off += s[i].len, i++)
-        memcpy(t->write ? s[i].hva : t->buf + off, t->write ? t->buf + off : s[i].hva, s[i].len);
+        mem_copy(t->write ? s[i].hva : t->buf + off, t->write ? t->buf + off : s[i].hva, s[i].len);
 }
 
 /* Maps an access outcome onto the step outcome; true when it succeeded. */
@@ -124,7 +124,7 @@ static void copy_fn(struct accel_span *s, unsigned n, void *arg)
 {
     (void)arg;
     for (unsigned i = 0; i + 1 < n; i += 2)
-        memmove(s[i + 1].hva, s[i].hva, s[i].len);
+        mem_copy(s[i + 1].hva, s[i].hva, s[i].len);
 }
 
 /* memmove semantics in page-bounded pieces: forwards when the destination
@@ -181,17 +181,20 @@ struct fill {
     uint8_t pat[8];       /* the pattern, little endian */
 };
 
-/* Byte at address v is pat[(v - start) mod 8]. */
+/* Byte at address v is pat[(v - start) mod 8]. The pattern block starts at
+ * the destination's alignment within a qword, so mem_copy stores whole
+ * qwords. */
 static void fill_fn(struct accel_span *s, unsigned n, void *arg)
 {
     const struct fill *f = arg;
     for (unsigned i = 0; i < n; i++) {
-        uint8_t blk[64];
-        unsigned ph = (unsigned)((s[i].va - f->start) & 7);
+        uint64_t blk[9];
+        uint8_t *b = (uint8_t *)blk;
+        unsigned ph = (unsigned)((s[i].va - f->start) & 7), mis = (unsigned)((uintptr_t)s[i].hva & 7);
         for (unsigned k = 0; k < sizeof(blk); k++)
-            blk[k] = f->pat[(ph + k) & 7];
-        for (uint32_t k = 0; k < s[i].len; k += sizeof(blk))
-            memcpy(s[i].hva + k, blk, s[i].len - k < sizeof(blk) ? s[i].len - k : sizeof(blk));
+            b[k] = f->pat[(ph + k - mis) & 7];
+        for (uint32_t k = 0; k < s[i].len; k += 64)
+            mem_copy(s[i].hva + k, b + mis, s[i].len - k < 64 ? s[i].len - k : 64);
     }
 }
 

@@ -490,7 +490,7 @@ static void *vcpu_main(void *arg)
         int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         if (rc < 0) {
             if (errno == EINTR || errno == EAGAIN) {
-                run->immediate_exit = 0;
+                __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELAXED);
                 continue;
             }
             char what[96];

@@ -93,7 +93,7 @@ int gpa_read(const struct gpa_map *g, uint64_t gpa, void *buf, size_t len)
     for (uint8_t *out = buf; len; ) {
         size_t n;
         const uint8_t *src = gpa_host(g, gpa, &n, len);
-        memcpy(out, src, n);
+        mem_copy(out, src, n);
         out += n;
         gpa += n;
         len -= n;
@@ -108,7 +108,7 @@ int gpa_write(struct gpa_map *g, uint64_t gpa, const void *buf, size_t len)
     for (const uint8_t *in = buf; len; ) {
         size_t n;
         uint8_t *dst = gpa_host(g, gpa, &n, len);
-        memcpy(dst, in, n);
+        mem_copy(dst, in, n);
         in += n;
         gpa += n;
         len -= n;

@@ -58,6 +58,17 @@ int mem_cmpxchg64(struct mem_arena *a, uint64_t hpa, uint64_t expect, uint64_t d
 /* Direct pointer for bulk model-internal use (device copy engines, tests);
  * NULL if the range is not wholly inside the arena. */
 void *mem_ptr(struct mem_arena *a, uint64_t hpa, uint64_t len);
+/* Copies len bytes between host pointers of which either or both may be
+ * modelled memory (mem_ptr), with memmove semantics, the way a memory
+ * system does it: when both sides have the same alignment modulo 8, every
+ * naturally aligned qword is read and written in one atomic (relaxed)
+ * access, the other bytes one by one. CPU threads, devices and the units'
+ * A/D updates touch modelled memory concurrently, as agents on a real bus
+ * do; they never see a torn qword and never make a C data race. Every
+ * accessor of this header copies with it; device engines use it directly.
+ * Copies longer than 64 bytes are a plain memmove except under
+ * ThreadSanitizer (speed; x86-64 moves aligned qwords whole either way). */
+void mem_copy(void *dst, const void *src, size_t len);
 
 /* ---- guest physical maps -------------------------------------------- */
 struct gpa_map;

@@ -23,10 +23,13 @@ static const char *reason_text(uint8_t r)
     }
 }
 
+/* The handler is the only writer; other threads read nfault with acquire
+ * and then the records it covers, so the count is published after them. */
 static void record(struct os_iommu *m, const struct os_fault *f)
 {
-    m->fault[m->nfault % OS_FAULT_LOG] = *f;
-    m->nfault++;
+    unsigned n = m->nfault;
+    m->fault[n % OS_FAULT_LOG] = *f;
+    __atomic_store_n(&m->nfault, n + 1, __ATOMIC_RELEASE);
     if (f->pasid_present)
         os_log(m->k, 1, "dmar%u: DMA %s fault [%02x:%02x.%u] PASID %#x addr %#llx: reason %#x (%s)",
                m->index, f->write ? "write" : "read", f->sid >> 8, (f->sid >> 3) & 0x1F,

@@ -72,7 +72,7 @@ static uint64_t rng_next(uint64_t *s)
 static void *victim(void *arg)
 {
     struct world *w = arg;
-    while (!w->stop) {
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
         for (unsigned i = 0; i < 4; i++) {
             struct wl_result r;
             wl_all[i].fn(guest_kernel(w->g[1]), guest_accel(w->g[1], 0), &r);
@@ -259,7 +259,7 @@ static void test_hostile_guest_never_escapes(void **state)
             wl_proc_close(&p);
         drop_guest(w, 0);
     }
-    w->stop = true;
+    __atomic_store_n(&w->stop, true, __ATOMIC_RELEASE);
     pthread_join(t, NULL);
     printf("isolation: seed %#llx, %u hostile steps in %u guests, %llu + %llu device accesses "
            "checked, %llu violations; the other guest ran the workloads %u times, %u failures\n",
