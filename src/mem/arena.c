@@ -309,15 +309,18 @@ static uint8_t *host_at(const struct mem_arena *a, uint64_t hpa)
     return a->host + (hpa - a->base);
 }
 
+/* Loads acquire and stores release, as x86 orders them (TSO; plain moves
+ * there): a table a CPU zeroes and then links in is seen zeroed by whoever
+ * follows the link, as mem_read64/mem_write64 already guarantee. */
 static void copy1(uint8_t *d, const uint8_t *s)
 {
-    __atomic_store_n(d, __atomic_load_n(s, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+    __atomic_store_n(d, __atomic_load_n(s, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 }
 
 static void copy8(uint8_t *d, const uint8_t *s)
 {
     __atomic_store_n((uint64_t *)(void *)d, __atomic_load_n((const uint64_t *)(const void *)s,
-                                                            __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+                                                            __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 }
 
 /* ThreadSanitizer checks the atomic path for every length. Elsewhere a

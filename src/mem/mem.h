@@ -61,8 +61,8 @@ void *mem_ptr(struct mem_arena *a, uint64_t hpa, uint64_t len);
 /* Copies len bytes between host pointers of which either or both may be
  * modelled memory (mem_ptr), with memmove semantics, the way a memory
  * system does it: when both sides have the same alignment modulo 8, every
- * naturally aligned qword is read and written in one atomic (relaxed)
- * access, the other bytes one by one. CPU threads, devices and the units'
+ * naturally aligned qword is read and written in one atomic access (loads
+ * acquire, stores release: x86's ordering), the other bytes one by one. CPU threads, devices and the units'
  * A/D updates touch modelled memory concurrently, as agents on a real bus
  * do; they never see a torn qword and never make a C data race. Every
  * accessor of this header copies with it; device engines use it directly.

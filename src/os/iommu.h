@@ -91,6 +91,7 @@ struct os_iommu {
     /* faults */
     struct os_fault fault[OS_FAULT_LOG];
     unsigned nfault;              /* total read; fault[] keeps the last OS_FAULT_LOG */
+    /* counters, bumped atomically (read from any thread with __atomic_load_n) */
     uint64_t prq_handled, prq_invalid, qi_submits, qi_errors;
 };
 

@@ -56,7 +56,7 @@ static struct os_prq_group *group(struct os_iommu *m, const struct os_page_req *
 /* Returns whether a response is due (and its code in *rc). */
 static bool handle_one(struct os_iommu *m, const struct os_page_req *pr, unsigned *rc)
 {
-    m->prq_handled++;
+    __atomic_fetch_add(&m->prq_handled, 1, __ATOMIC_RELAXED);
     if (pr->lpig && !pr->read && !pr->write && !pr->exec)
         return false;                          /* stop marker: no response */
     int r = resolve(m, pr);
@@ -71,7 +71,7 @@ static bool handle_one(struct os_iommu *m, const struct os_page_req *pr, unsigne
     if (g && pr->lpig)
         g->used = false;
     if (failed)
-        m->prq_invalid++;
+        __atomic_fetch_add(&m->prq_invalid, 1, __ATOMIC_RELAXED);
     *rc = failed ? 1 : 0;                      /* QI_RESP_INVALID / QI_RESP_SUCCESS */
     return true;
 }

@@ -110,7 +110,7 @@ static int qi_handle_error(struct os_iommu *m, uint32_t fsts, uint64_t *retried)
                    (unsigned)HW_FV(IQERCD, IQEI, rec), (unsigned long long)head);
             *retried = head;
             os_iommu_wr(m, REG_OFF_FSTS, 4, HW_FM(FSTS, IQE));
-            m->qi_errors++;
+            __atomic_fetch_add(&m->qi_errors, 1, __ATOMIC_RELAXED);
             return 0;
         }
         uint64_t nop[4] = { 0 };
@@ -125,7 +125,7 @@ static int qi_handle_error(struct os_iommu *m, uint32_t fsts, uint64_t *retried)
         os_log(m->k, 0, "dmar%u: device-TLB invalidation timed out (sid %#llx)", m->index,
                (unsigned long long)HW_FV(IQERCD, ITESID, os_iommu_rd(m, REG_OFF_IQERCD, 8)));
         os_iommu_wr(m, REG_OFF_FSTS, 4, HW_FM(FSTS, ITE));
-        m->qi_errors++;
+        __atomic_fetch_add(&m->qi_errors, 1, __ATOMIC_RELAXED);
         return -110;  /* -ETIMEDOUT */
     }
     if (fsts & HW_FM(FSTS, ICE)) {
@@ -149,7 +149,7 @@ int os_qi_submit(struct os_iommu *m, const uint64_t (*desc)[4], unsigned n)
     HW_SET(INV_WAIT, STDATA, w, OS_QI_DONE), HW_SET(INV_WAIT, STADDR, w, m->status >> 2);
     qi_put(m, w);
     os_iommu_wr(m, REG_OFF_IQT, 4, (uint64_t)m->iq_tail << (m->dw ? 5 : 4));
-    m->qi_submits++;
+    __atomic_fetch_add(&m->qi_submits, 1, __ATOMIC_RELAXED);
     int rc = 0;
     uint64_t retried = ~0ULL;
     struct os_kernel *k = m->k;
