@@ -6,6 +6,8 @@
 #   asan   clang -O1 with AddressSanitizer + UndefinedBehaviorSanitizer
 #   bench  gcc -O2 -DNDEBUG (what `make bench` uses)
 #   fuzz   clang libFuzzer + ASan + UBSan harnesses (tests/fuzz/fuzz_*.c)
+#   tsan   clang -O1 with ThreadSanitizer (make check runs every test under it,
+#          halting at the first report)
 CFG     ?= gcc
 MAKEFLAGS += --no-print-directory
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
@@ -25,11 +27,14 @@ else ifeq ($(CFG),asan)
 else ifeq ($(CFG),fuzz)
   CC_CFG := clang
   CFLAGS_CFG := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+else ifeq ($(CFG),tsan)
+  CC_CFG := clang
+  CFLAGS_CFG := -O1 -fno-omit-frame-pointer -fsanitize=thread
 else ifeq ($(CFG),bench)
   CC_CFG := gcc
   CFLAGS_CFG := -O2 -DNDEBUG
 else
-  $(error unknown CFG '$(CFG)': use gcc, clang, asan, fuzz or bench)
+  $(error unknown CFG '$(CFG)': use gcc, clang, asan, tsan, fuzz or bench)
 endif
 
 B        := build/$(CFG)
@@ -125,12 +130,14 @@ run: deps
 	@$(MAKE) -j$(JOBS) CFG=gcc build/gcc/vsvm
 	build/gcc/vsvm run
 
-# Every test, in every configuration, plus a short bounded run of each fuzz
-# harness; the closing line is the total.
+# Every test, in every configuration (ThreadSanitizer included: every test
+# binary and the command-line tests, so `vsvm scenario all` too, with
+# halt_on_error), plus a short bounded run of each fuzz harness; the closing
+# line is the total.
 check: deps
-	@for c in gcc clang asan; do $(MAKE) -j$(JOBS) CFG=$$c tests || exit 1; done
+	@for c in gcc clang asan tsan; do $(MAKE) -j$(JOBS) CFG=$$c tests || exit 1; done
 	@$(MAKE) -j$(JOBS) CFG=fuzz fuzzers
-	@FUZZ_SMOKE_SECONDS=10 scripts/run-tests.sh build/gcc build/clang build/asan build/fuzz
+	@FUZZ_SMOKE_SECONDS=10 scripts/run-tests.sh build/gcc build/clang build/asan build/tsan build/fuzz
 
 fuzzers: $(FUZZERS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) build/fuzz/libvsvm.a

@@ -127,7 +127,7 @@ static void fg_baseline(struct fg *f)
     if (!fg_host_pasid_entry(f, 0, f->rid_pasid))
         fg_die("no host RID_PASID entry");
     memcpy(f->did_used, m->did_used, sizeof(f->did_used));
-    f->qi_errors = m->qi_errors;
+    f->qi_errors = __atomic_load_n(&m->qi_errors, __ATOMIC_RELAXED);
     f->free_frames = mem_frames_free(f->h->mem);
     if (fg_host_pasids(f, &f->dir_present))
         fg_die("host PASID entries present before any guest");
@@ -250,9 +250,10 @@ static FG_UNUSED void fg_check_host(struct fg *f)
     uint32_t fsts = (uint32_t)vtd_mmio_read(f->h->unit[0], REG_OFF_FSTS, 4);
     if (fsts & (HW_FM(FSTS, IQE) | HW_FM(FSTS, ITE) | HW_FM(FSTS, ICE)))
         fg_die("host FSTS %#x: queue error pending", fsts);
-    if (m->qi_errors != f->qi_errors)
+    uint64_t qi_errors = __atomic_load_n(&m->qi_errors, __ATOMIC_RELAXED);
+    if (qi_errors != f->qi_errors)
         fg_die("host invalidation queue errors: %llu -> %llu", (unsigned long long)f->qi_errors,
-               (unsigned long long)m->qi_errors);
+               (unsigned long long)qi_errors);
     uint64_t e[8];
     if (!fg_host_pasid_entry(f, 0, e) || memcmp(e, f->rid_pasid, sizeof(e)))
         fg_die("host RID_PASID entry not restored: %#llx %#llx %#llx", (unsigned long long)e[0],

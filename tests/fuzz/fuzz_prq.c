@@ -55,6 +55,7 @@
 
 static struct fg F;
 static uint64_t seq;
+static uint16_t burst_prgi;   /* reset per input: a finding replays alike */
 
 static struct accel *dev(struct fg *f) { return f->h->acc[0].dev; }
 
@@ -96,11 +97,10 @@ static void page_request(struct fg *f, struct rd *r)
 static void burst(struct fg *f, struct rd *r)
 {
     unsigned n = (unsigned)take(r, 1), fl = (unsigned)take(r, 1);
-    static uint16_t prgi;
     for (unsigned i = 0; i < n; i++) {
         struct vtd_page_req pr = { .sid = f->host_bdf, .pasid_present = true, .pasid = FG_PASID,
                                    .read = true, .lpig = fl & 1, .pdp = fl & 2,
-                                   .prgi = prgi++ & 0x1FF, .addr = DEV_VA + i * PAGE_SIZE,
+                                   .prgi = burst_prgi++ & 0x1FF, .addr = DEV_VA + i * PAGE_SIZE,
                                    .priv_data = { i, ~(uint64_t)i } };
         vtd_page_request(f->h->unit[0], &pr);
     }
@@ -261,6 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!F.h)
         fg_host(&F);
     unsigned flags = (unsigned)take(&r, 1);
+    seq = burst_prgi = 0;
     fg_guest_up(&F, true);
     fg_boot(&F, flags & 2);
     if (flags & 1)
