@@ -124,17 +124,23 @@ static void build_pte(const struct ifd_hwpt *hp, const struct ifd_hwpt *parent, 
 }
 
 /* After a PASID entry changed (§6.5.2.2 / §6.5.2.4): PASID cache and PASID
- * IOTLB of the old and the new domain id, the whole PASID device TLB. */
+ * IOTLB of the old and the new domain id, the whole PASID device TLB; and,
+ * since a PASID-based IOTLB invalidation leaves second-level-only
+ * translations alone (§6.5.2.4: those are tagged by the DID alone), the
+ * IOTLB of both DIDs domain-selectively, as Linux's teardown does for
+ * second-level and nested entries. */
 int ifd_flush_entry(struct iommufd *ifd, struct os_iommu *m, uint16_t bdf, uint32_t pasid,
                     uint16_t old_did, uint16_t new_did)
 {
-    uint64_t q[5][4] = { { 0 } };
+    uint64_t q[7][4] = { { 0 } };
     unsigned n = 0;
     os_qi_pc(q[n++], 1, new_did, pasid);
     os_qi_piotlb(q[n++], 2, new_did, pasid, 0, 0, false);
+    os_qi_iotlb(q[n++], 2, new_did, 0, 0, false);
     if (old_did && old_did != new_did) {
         os_qi_pc(q[n++], 1, old_did, pasid);
         os_qi_piotlb(q[n++], 2, old_did, pasid, 0, 0, false);
+        os_qi_iotlb(q[n++], 2, old_did, 0, 0, false);
     }
     n += devtlb(q[n], os_iommu_dev(m, bdf), pasid, 0, 0);
     return ifd_submit(ifd, m, (const uint64_t (*)[4])q, n);
@@ -366,4 +372,13 @@ int iommufd_hwpt_invalidate(struct iommufd *ifd, uint32_t hwpt_id,
     }
     pthread_mutex_unlock(&ifd->op);
     return rc;
+}
+
+/* A domain id about to be freed: nothing cached under it may survive into
+ * its next owner (a reused DID would hit the old domain's translations). */
+void ifd_did_retire(struct iommufd *ifd, struct os_iommu *m, uint16_t did)
+{
+    uint64_t q[1][4] = { { 0 } };
+    os_qi_iotlb(q[0], 2, did, 0, 0, false);
+    ifd_submit(ifd, m, (const uint64_t (*)[4])q, 1);
 }

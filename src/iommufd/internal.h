@@ -97,6 +97,7 @@ bool ifd_bdf_bound(struct host *h, uint16_t bdf);
 void ifd_fault_cancel(struct iommufd *ifd, uint16_t bdf, uint32_t pasid);
 
 /* attach.c */
+void ifd_did_retire(struct iommufd *ifd, struct os_iommu *m, uint16_t did);
 void ifd_detach_all(struct iommufd *ifd);
 /* The attachment index lists (under ifd->lock). */
 void ifd_att_init(struct iommufd *ifd);

@@ -44,6 +44,7 @@ struct iommufd *iommufd_open(struct host *h)
 static void hwpt_release(struct iommufd *ifd, struct ifd_hwpt *hp)
 {
     if (!hp->nested) {
+        ifd_did_retire(ifd, hp->m, hp->did);
         os_sl_free(&ifd->h->k, hp->sl_root, IFD_SL_LEVELS);
         os_iommu_did_free(hp->m, hp->did);
     } else {
