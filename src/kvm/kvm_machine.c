@@ -1,4 +1,5 @@
 /* A KVM guest with assigned accelerators (kvm_machine.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 struct kvm_machine {
     struct guest *g;
     struct kvm_vm *vm;          /* set once created: MSIs before that are dropped */
+    pthread_rwlock_t vm_lock;   /* m_msi reads vm under it; destroy clears vm under it */
     struct kvm_machine_stats st;
 };
 
@@ -70,11 +72,15 @@ static void m_write(void *ctx, uint64_t gpa, unsigned size, uint64_t v)
 static void m_msi(void *opaque, uint64_t addr, uint32_t data)
 {
     struct kvm_machine *m = opaque;
-    struct kvm_vm *vm = __atomic_load_n(&m->vm, __ATOMIC_ACQUIRE);
-    if (!vm || (addr & ~0xFFFFFULL) != 0xFEE00000ULL)
+    if ((addr & ~0xFFFFFULL) != 0xFEE00000ULL)
         return;
-    count(&m->st.msis);
-    kvm_vm_msi(vm, data & 0xFF);
+    pthread_rwlock_rdlock(&m->vm_lock);   /* the VM is not freed under an injection */
+    struct kvm_vm *vm = __atomic_load_n(&m->vm, __ATOMIC_ACQUIRE);
+    if (vm) {
+        count(&m->st.msis);
+        kvm_vm_msi(vm, data & 0xFF);
+    }
+    pthread_rwlock_unlock(&m->vm_lock);
 }
 
 struct kvm_machine *kvm_machine_create(struct host *h, const struct guest_config *c, char *why,
@@ -85,6 +91,7 @@ struct kvm_machine *kvm_machine_create(struct host *h, const struct guest_config
         snprintf(why, n, "out of memory");
         return NULL;
     }
+    pthread_rwlock_init(&m->vm_lock, NULL);
     struct guest_config gc = *c;
     gc.external_kernel = true, gc.msi_sink = m_msi, gc.msi_opaque = m;
     if (!(m->g = guest_create(h, &gc, why, n))) {
@@ -109,9 +116,12 @@ void kvm_machine_destroy(struct kvm_machine *m)
         return;
     struct kvm_vm *vm = m->vm;
     guest_kill(m->g);                       /* devices reset: nothing new from them */
+    pthread_rwlock_wrlock(&m->vm_lock);     /* waits out an injection in flight */
     __atomic_store_n(&m->vm, NULL, __ATOMIC_RELEASE);
+    pthread_rwlock_unlock(&m->vm_lock);
     kvm_vm_destroy(vm);                     /* the vCPU stopped: no more exits */
     guest_destroy(m->g);
+    pthread_rwlock_destroy(&m->vm_lock);
     free(m);
 }
 
@@ -159,7 +169,13 @@ struct kvm_vm *kvm_machine_vm(struct kvm_machine *m) { return m->vm; }
 
 void kvm_machine_stats(const struct kvm_machine *m, struct kvm_machine_stats *s)
 {
-    *s = m->st;
+    *s = (struct kvm_machine_stats){
+        .unit_accesses = __atomic_load_n(&m->st.unit_accesses, __ATOMIC_RELAXED),
+        .bar_accesses = __atomic_load_n(&m->st.bar_accesses, __ATOMIC_RELAXED),
+        .cfg_accesses = __atomic_load_n(&m->st.cfg_accesses, __ATOMIC_RELAXED),
+        .other_accesses = __atomic_load_n(&m->st.other_accesses, __ATOMIC_RELAXED),
+        .msis = __atomic_load_n(&m->st.msis, __ATOMIC_RELAXED),
+        .iqt_writes = __atomic_load_n(&m->st.iqt_writes, __ATOMIC_RELAXED) };
 }
 
 unsigned kvm_machine_results(const struct kvm_machine *m, struct kvm_wl_result *out,

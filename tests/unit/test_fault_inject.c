@@ -140,8 +140,8 @@ struct viommu_stats fi_vstats(struct guest *g)
 static void *bystander_main(void *arg)
 {
     struct fi_bystander *b = arg;
-    while (!b->stop) {
-        for (unsigned w = 0; w < 4 && !b->stop; w++) {
+    while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+        for (unsigned w = 0; w < 4 && !__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE); w++) {
             struct wl_result r;
             wl_all[w].fn(b->k, b->a, &r);
             if (!r.passed && !b->failures++)
@@ -164,7 +164,7 @@ void fi_bystander_stop(struct fi_bystander *b, const char *what)
 {
     unsigned runs = __atomic_load_n(&b->runs, __ATOMIC_ACQUIRE);
     WAIT_UNTIL(__atomic_load_n(&b->runs, __ATOMIC_ACQUIRE) > runs);
-    b->stop = true;
+    __atomic_store_n(&b->stop, true, __ATOMIC_RELEASE);
     pthread_join(b->t, NULL);
     printf("  %s: %s ran the workloads %u times, %u failures\n", what, b->who, b->runs,
            b->failures);
