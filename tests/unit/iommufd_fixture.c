@@ -9,22 +9,14 @@
 
 #include "iommufd_fixture.h"
 #include "support/guest_dev.h"
+#include "support/machines.h"
 
 #define HANG_GUARD_MS 30000u   /* generous: a hang guard, not a timing check */
 #define CTX(reg) (ACCEL_CTX_BASE + ACCEL_CTX_STRIDE * GX_CTX + (reg))
 
 struct host *gx_host(unsigned naccels)
 {
-    struct host_config c;
-    char why[160];
-    host_config_default(&c);
-    c.nunits = 1, c.naccels = naccels, c.mem_size = 256ULL << 20;
-    for (unsigned i = 0; i < HOST_MAX_ACCELS; i++)
-        c.accel_unit[i] = 0;   /* every accelerator behind the one unit */
-    struct host *h = host_create(&c, why, sizeof(why));
-    if (!h)
-        fail_msg("host_create: %s", why);
-    return h;
+    return tm_host(1, naccels, 256ULL << 20);   /* every accelerator behind the one unit */
 }
 
 static void wr(struct gx *g, uint64_t off, uint64_t v, unsigned len)

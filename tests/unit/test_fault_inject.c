@@ -30,6 +30,7 @@
 #include "lib/trace.h"
 #include "os/iommu.h"
 #include "workloads/workloads.h"
+#include "support/machines.h"
 
 #define HANG_SECONDS 120u   /* the watchdog: a test that takes this long hangs */
 
@@ -64,30 +65,12 @@ static int teardown(void **state)
 
 struct host *fi_host(unsigned naccels)
 {
-    struct host_config c;
-    char why[160];
-    host_config_default(&c);
-    c.nunits = 1, c.naccels = naccels, c.mem_size = 1ULL << 30;
-    for (unsigned i = 0; i < HOST_MAX_ACCELS; i++)
-        c.accel_unit[i] = 0;
-    c.verbose = getenv("VSVM_VERBOSE") != NULL;
-    struct host *h = host_create(&c, why, sizeof(why));
-    if (!h)
-        fail_msg("host_create: %s", why);
-    return h;
+    return tm_host(1, naccels, 1ULL << 30);
 }
 
 struct guest *fi_guest(struct host *h, uint16_t host_bdf)
 {
-    struct guest_config c;
-    char why[160];
-    guest_config_default(&c);
-    c.svm = true, c.ndevs = 1, c.dev[0].host_bdf = host_bdf;
-    c.verbose = getenv("VSVM_VERBOSE") != NULL;
-    struct guest *g = guest_create(h, &c, why, sizeof(why));
-    if (!g)
-        fail_msg("guest_create: %s", why);
-    return g;
+    return tm_guest(h, true, host_bdf);
 }
 
 void fi_run_all(struct os_kernel *k, struct os_accel *a, const char *where)

@@ -19,32 +19,16 @@
 #include "vmm/guest.h"
 #include "vmm/host.h"
 #include "workloads/workloads.h"
+#include "support/machines.h"
 
 static struct host *mk_host(unsigned nunits, unsigned naccels)
 {
-    struct host_config c;
-    char why[160];
-    host_config_default(&c);
-    c.nunits = nunits, c.naccels = naccels, c.mem_size = 1ULL << 30;
-    for (unsigned i = 0; i < HOST_MAX_ACCELS; i++)
-        c.accel_unit[i] = i % nunits;
-    struct host *h = host_create(&c, why, sizeof(why));
-    if (!h)
-        fail_msg("host_create: %s", why);
-    return h;
+    return tm_host(nunits, naccels, 1ULL << 30);
 }
 
 static struct guest *mk_guest(struct host *h, bool svm, uint16_t host_bdf)
 {
-    struct guest_config c;
-    char why[160];
-    guest_config_default(&c);
-    c.svm = svm, c.ndevs = 1, c.dev[0].host_bdf = host_bdf;
-    c.verbose = getenv("VSVM_VERBOSE") != NULL;
-    struct guest *g = guest_create(h, &c, why, sizeof(why));
-    if (!g)
-        fail_msg("guest_create: %s", why);
-    return g;
+    return tm_guest(h, svm, host_bdf);
 }
 
 static void run_all(struct os_kernel *k, struct os_accel *a, const char *where)

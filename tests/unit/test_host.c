@@ -12,17 +12,11 @@
 
 #include "vmm/host.h"
 #include "workloads/workloads.h"
+#include "support/machines.h"
 
 static struct host *mk(unsigned nunits, unsigned naccels)
 {
-    struct host_config c;
-    char why[160];
-    host_config_default(&c);
-    c.nunits = nunits, c.naccels = naccels, c.mem_size = 256ULL << 20;
-    struct host *h = host_create(&c, why, sizeof(why));
-    if (!h)
-        fail_msg("host_create: %s", why);
-    return h;
+    return tm_host(nunits, naccels, 256ULL << 20);
 }
 
 static void test_bad_configs(void **state)

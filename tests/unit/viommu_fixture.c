@@ -12,22 +12,14 @@
 #include "viommu_fixture.h"
 #include "os/iommu.h"
 #include "support/guest_dev.h"
+#include "support/machines.h"
 
 #define HANG_GUARD_MS 30000u   /* a hang guard, not a timing check */
 #define ACTX(reg) (ACCEL_CTX_BASE + ACCEL_CTX_STRIDE * VG_CTX + (reg))
 
 struct host *vg_host(unsigned naccels)
 {
-    struct host_config c;
-    char why[160];
-    host_config_default(&c);
-    c.nunits = 1, c.naccels = naccels, c.mem_size = 256ULL << 20;
-    for (unsigned i = 0; i < HOST_MAX_ACCELS; i++)
-        c.accel_unit[i] = 0;
-    struct host *h = host_create(&c, why, sizeof(why));
-    if (!h)
-        fail_msg("host_create: %s", why);
-    return h;
+    return tm_host(1, naccels, 256ULL << 20);
 }
 
 static void msi(void *opaque, uint64_t addr, uint32_t data)

@@ -1,0 +1,19 @@
+/* The machines the system tests build: a host with its units and
+ * accelerators, and an in-process guest with one assigned accelerator.
+ * Failures end the test (fail_msg with the reason). VSVM_VERBOSE in the
+ * environment shows the kernels' logs. */
+#ifndef VSVM_TESTS_SUPPORT_MACHINES_H
+#define VSVM_TESTS_SUPPORT_MACHINES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct host;
+struct guest;
+
+/* Accelerator i sits behind unit i % nunits. */
+struct host *tm_host(unsigned nunits, unsigned naccels, uint64_t mem_size);
+/* A guest (defaults of guest_config_default) with host_bdf assigned. */
+struct guest *tm_guest(struct host *h, bool svm, uint16_t host_bdf);
+
+#endif
