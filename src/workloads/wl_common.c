@@ -4,13 +4,6 @@
 
 #include "workloads/workloads.h"
 
-const struct wl_entry wl_all[4] = {
-    { "svm_sanity", wl_svm_sanity },
-    { "svm_fault", wl_svm_fault },
-    { "svm_storedw_loop", wl_svm_storedw_loop },
-    { "svm_pointer_chase", wl_svm_pointer_chase },
-};
-
 void wl_fail(struct wl_result *r, const char *fmt, ...)
 {
     r->errors++;
