@@ -240,6 +240,8 @@ int os_mprotect(struct os_mm *mm, uint64_t va, uint64_t len, unsigned prot)
 
 int os_mm_fault(struct os_mm *mm, uint64_t va, unsigned access, bool device)
 {
+    if (mm->fault)
+        return mm->fault(mm, va, access, device);
     os_lock(mm->k, &mm->lock);
     struct os_vma *v = mm->dead ? NULL : vma_find(mm, va);
     int rc = 0;

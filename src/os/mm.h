@@ -37,6 +37,12 @@ struct os_mm {
     struct os_mm_bind bind[OS_MM_BINDS];
     uint64_t faults_cpu, faults_dev, pages;
     bool dead;                /* exiting: device faults are refused */
+    /* Demand faults of an address space whose owner keeps its own memory
+     * map instead of the VMAs here (the KVM guest kernel's ring-3
+     * processes, guest/kernel/svm.c, sharing SVA binds with this code's
+     * own address spaces): os_mm_fault hands every fault to it. NULL: the
+     * VMAs. */
+    int (*fault)(struct os_mm *mm, uint64_t va, unsigned access, bool device);
 };
 
 int os_mm_init(struct os_mm *mm, struct os_kernel *k, int levels);
