@@ -92,9 +92,15 @@ GUEST_BASE   := -std=c11 -Isrc -Iguest -ffreestanding -fno-builtin -nostdlib -fn
                 -fno-asynchronous-unwind-tables -fno-unwind-tables -O2 $(WARN)
 GUEST_KFLAGS := $(GUEST_BASE) -mcmodel=kernel
 GUEST_UFLAGS := $(GUEST_BASE) -fno-tree-loop-distribute-patterns
+# The src/ files the kernel links (built again with GUEST_KFLAGS): the os
+# layer's drivers, its address spaces and DMA API over the paging code, and
+# the workloads the kernel runs itself (dma, the isolation probe).
+GUEST_SRCS   := acpi/dmar os/klog os/kernel os/iommu_init os/iommu_qi os/iommu_fault \
+                os/iommu_prq os/iommu_dev os/iommu_sl os/pci os/svm os/accel_drv os/mm os/dma \
+                paging/pt_build paging/pt_walk workloads/wl_common workloads/wl_dma \
+                workloads/wl_isolation
 GUEST_KOBJS  := $(patsubst guest/%,$(B)/guest/%.o,$(basename $(wildcard guest/kernel/*.c guest/kernel/*.S))) \
-                $(B)/guest/acpi/dmar.o $(patsubst %,$(B)/guest/os/%.o,klog kernel iommu_init \
-                iommu_qi iommu_fault iommu_prq iommu_dev iommu_sl pci svm accel_drv)
+                $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
 GUEST_UOBJS  := $(patsubst guest/%.c,$(B)/guest/%.o,$(wildcard guest/user/*.c))
 $(B)/guest/kernel/%.o: guest/kernel/%.c
 	@mkdir -p $(@D)
@@ -104,11 +110,7 @@ $(B)/guest/kernel/%.o: guest/kernel/%.S
 	@mkdir -p $(@D)
 	@echo "  GUEST   $<"
 	@$(GUEST_CC) $(GUEST_KFLAGS) -MMD -MP -c $< -o $@
-$(B)/guest/os/%.o: src/os/%.c
-	@mkdir -p $(@D)
-	@echo "  GUEST   $<"
-	@$(GUEST_CC) $(GUEST_KFLAGS) -MMD -MP -c $< -o $@
-$(B)/guest/acpi/%.o: src/acpi/%.c
+$(B)/guest/%.o: src/%.c
 	@mkdir -p $(@D)
 	@echo "  GUEST   $<"
 	@$(GUEST_CC) $(GUEST_KFLAGS) -MMD -MP -c $< -o $@
@@ -116,9 +118,17 @@ $(B)/guest/user/%.o: guest/user/%.c
 	@mkdir -p $(@D)
 	@echo "  GUEST   $<"
 	@$(GUEST_CC) $(GUEST_UFLAGS) -MMD -MP -c $< -o $@
-$(B)/guest/vsvm-guest.elf: $(GUEST_KOBJS) $(GUEST_UOBJS) guest/guest.ld
+# The ring-3 programs are a program of their own: linked together first,
+# with only their entry points (prog_*) left global, so that their helpers
+# (wl_fail, wl_run, ...) never meet the kernel's namespace (which has the
+# src/workloads ones).
+$(B)/guest/user/ring3.o: $(GUEST_UOBJS)
+	@ld -r -o $@.tmp $^
+	@objcopy -w --keep-global-symbol='prog_*' $@.tmp $@
+	@rm -f $@.tmp
+$(B)/guest/vsvm-guest.elf: $(GUEST_KOBJS) $(B)/guest/user/ring3.o guest/guest.ld
 	@echo "  GUESTLD $@"
-	@ld -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T guest/guest.ld -o $@ $(GUEST_KOBJS) $(GUEST_UOBJS)
+	@ld -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T guest/guest.ld -o $@ $(GUEST_KOBJS) $(B)/guest/user/ring3.o
 $(B)/guest/vsvm-guest.bin: $(B)/guest/vsvm-guest.elf
 	@objcopy -O binary $< $@
 $(B)/src/kvm/kvm_image.o: $(B)/guest/vsvm-guest.bin
@@ -165,4 +175,4 @@ compile_commands.json:
 clean:
 	rm -rf build compile_commands.json
 
--include $(shell find build/$(CFG) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -113,6 +113,7 @@ struct proc {
     struct os_mm mm;
     struct os_accel_ctx ctx[KVM_MAX_ACCELS];
     bool open[KVM_MAX_ACCELS];
+    unsigned dev;                   /* its device 0 is accelerator dev (svm_dev at creation) */
 };
 extern struct proc *current;
 int proc_create(struct proc *p, const char *name, uint64_t entry);
@@ -135,6 +136,7 @@ long proc_mmap_fixed(struct proc *p, uint64_t va, uint64_t len, unsigned prot);
 extern struct os_kernel gk;
 extern struct os_accel accels[KVM_MAX_ACCELS];
 extern unsigned naccels;
+extern unsigned svm_dev;                /* dev=N: the accelerator used from now on */
 void svm_proc_init(struct proc *p);
 void svm_proc_exit(struct proc *p);     /* contexts closed, PASID unbound */
 /* After PTEs of [va, va + pages) were cleared or downgraded: the bound
@@ -145,6 +147,10 @@ long svm_call(struct proc *p, struct trapframe *tf);
 /* osglue.c: the os layer's VT-d driver on this machine */
 void os_bringup(void);
 void os_qi_bench(unsigned n);
+
+/* kwl.c: the kernel's own workloads, dma and probe:HEX,..., and dev=N;
+ * true when word was one */
+bool kcmd_workload(const char *word);
 
 /* calls.c */
 void do_call(struct trapframe *tf);

@@ -163,7 +163,7 @@ static void mmio_bench(unsigned n)
  * program's status. Called on a fresh kernel stack path; never returns. */
 void schedule(void)
 {
-    static char word[32];
+    static char word[KVM_CMDLINE_MAX];     /* probe: carries its targets */
     while (next_word(word, sizeof(word))) {
         if (!strcmp(word, "mmio")) {
             check_mmio();
@@ -181,6 +181,8 @@ void schedule(void)
             os_qi_bench(200);
             continue;
         }
+        if (kcmd_workload(word))
+            continue;
         if (!strcmp(word, "mmiobench")) {
             mmio_bench(2000);
             continue;

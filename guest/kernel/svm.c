@@ -8,10 +8,15 @@
  *   (mm.pt.root): the device walks, nested over the host's second level,
  *   the very tables the process runs on in ring 3;
  * - a device page request reaches os_mm_fault (from the os layer's page
- *   request handler) and is served by the process's demand paging, exactly
- *   as a CPU #PF is;
+ *   request handler), which hands it to the process's demand paging (the
+ *   mm's fault hook), exactly as a CPU #PF is; binds are recorded by the
+ *   os layer's own os_mm code (src/os/mm.c, linked for the kernel's own
+ *   address spaces: the isolation probe's);
  * - munmap / mprotect flush the bound devices' translations (svm_flush)
- *   before the frames are freed.
+ *   before the frames are freed;
+ * - `dev=N` on the command line selects the accelerator (probe order) the
+ *   processes created after it use: a process's device i in the calls is
+ *   the kernel's accelerator svm_dev + i at its creation.
  */
 #include "kernel.h"
 
@@ -22,11 +27,17 @@ static struct proc *proc_of(struct os_mm *mm)
     return (struct proc *)((char *)mm - __builtin_offsetof(struct proc, mm));
 }
 
+unsigned svm_dev;
+
+static int proc_mm_fault(struct os_mm *mm, uint64_t va, unsigned access, bool device);
+
 void svm_proc_init(struct proc *p)
 {
     p->mm.k = &gk;
     p->mm.pt.root = p->pml4;
     p->mm.pt.levels = 4;
+    p->mm.fault = proc_mm_fault;
+    p->dev = svm_dev;
 }
 
 void svm_proc_exit(struct proc *p)
@@ -78,37 +89,12 @@ void svm_flush(struct proc *p, uint64_t va, uint64_t pages)
     }
 }
 
-/* ---- os/mm.h over this kernel's processes (one vCPU: no locking) ------ */
-
-int os_mm_add_bind(struct os_mm *mm, struct os_iommu *iommu, uint16_t bdf)
-{
-    for (unsigned i = 0; i < OS_MM_BINDS; i++)
-        if (!mm->bind[i].iommu) {
-            mm->bind[i] = (struct os_mm_bind){ iommu, bdf };
-            return 0;
-        }
-    return -KVM_ENOMEM;
-}
-
-void os_mm_del_bind(struct os_mm *mm, struct os_iommu *iommu, uint16_t bdf)
-{
-    for (unsigned i = 0; i < OS_MM_BINDS; i++)
-        if (mm->bind[i].iommu == iommu && mm->bind[i].bdf == bdf)
-            mm->bind[i].iommu = NULL;
-}
-
-bool os_mm_is_bound(struct os_mm *mm, struct os_iommu *iommu, uint16_t bdf)
-{
-    for (unsigned i = 0; i < OS_MM_BINDS; i++)
-        if (mm->bind[i].iommu == iommu && mm->bind[i].bdf == bdf)
-            return true;
-    return false;
-}
+/* ---- os/mm.h's fault hook over this kernel's processes ---------------- */
 
 /* A device page request (the os layer's handler runs it in the page
  * request interrupt, taken in ring 3 or while a call waits): the process's
  * demand paging with the access asked for, as a user-mode access. */
-int os_mm_fault(struct os_mm *mm, uint64_t va, unsigned access, bool device)
+static int proc_mm_fault(struct os_mm *mm, uint64_t va, unsigned access, bool device)
 {
     struct proc *p = proc_of(mm);
     if (mm->dead || !p->pml4 || va >= USER_TOP)
@@ -133,7 +119,8 @@ static struct os_accel_ctx *ctx_of(struct proc *p, uint64_t dev)
 
 long svm_call(struct proc *p, struct trapframe *tf)
 {
-    uint64_t dev = tf->rdi;
+    /* the process's device rdi: the kernel's accelerator p->dev + rdi */
+    uint64_t dev = tf->rdi < KVM_MAX_ACCELS ? p->dev + tf->rdi : KVM_MAX_ACCELS;
     struct os_accel_ctx *c = ctx_of(p, dev);
     switch (tf->rax) {
     case KVM_CALL_BIND: {
@@ -167,7 +154,7 @@ long svm_call(struct proc *p, struct trapframe *tf)
         return rc;
     }
     case KVM_CALL_STAT:
-        return (long)(dev == KVM_STAT_DEV_FAULTS ? p->mm.faults_dev : p->faults);
+        return (long)(tf->rdi == KVM_STAT_DEV_FAULTS ? p->mm.faults_dev : p->faults);
     default:
         return -KVM_ENOSYS;
     }

@@ -312,6 +312,9 @@ int kvm_vm_boot(struct kvm_vm *vm, const void *image, size_t len, const char *cm
                         (unsigned long long)(ram >> 20)), -1;
     if (dmar_len > KVM_FW_SIZE)
         return snprintf(why, n, "DMAR table too large"), -1;
+    if (cmdline && strlen(cmdline) >= KVM_CMDLINE_MAX)   /* never cut: a word would change */
+        return snprintf(why, n, "cmdline of %zu bytes, at most %d fit", strlen(cmdline),
+                        KVM_CMDLINE_MAX - 1), -1;
     struct kvm_boot_info bi = { .magic = KVM_BOOT_MAGIC, .ram_size = ram,
                                 .image_end = (KVM_IMAGE_GPA + len + PAGE_SIZE - 1) & PAGE_MASK };
     if (dmar && dmar_len) {

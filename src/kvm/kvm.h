@@ -80,7 +80,8 @@ void kvm_vm_destroy(struct kvm_vm *vm);     /* stops it first; NULL ignored */
 
 /* Clears the guest's RAM and the console, loads the guest image at KVM_IMAGE_GPA, writes the boot page tables and
  * the boot information (cmdline, optional DMAR table), and sets the vCPU:
- * long mode, paging, entry at the image's first byte. 0 or -1 with why. */
+ * long mode, paging, entry at the image's first byte. 0 or -1 with why (a
+ * cmdline of KVM_CMDLINE_MAX bytes or more is refused, never cut). */
 int kvm_vm_boot(struct kvm_vm *vm, const void *image, size_t len, const char *cmdline,
                 const void *dmar, size_t dmar_len, char *why, size_t n);
 

@@ -41,7 +41,7 @@
 /* ---- boot information (at KVM_BOOT_INFO_GPA; RDI holds its direct-map
  * address at entry) ---------------------------------------------------- */
 #define KVM_BOOT_MAGIC 0x7673766d626f6f74ULL   /* "vsvmboot" */
-#define KVM_CMDLINE_MAX 256
+#define KVM_CMDLINE_MAX 1024    /* with the NUL; room for probe: with 16 targets and more */
 struct kvm_boot_info {
     uint64_t magic;
     uint64_t ram_size;          /* RAM is [0, ram_size) */
@@ -53,9 +53,18 @@ struct kvm_boot_info {
      * the test page for an MSI and waits for it, 100 times), "irqbench"
      * (the same 1000 times), "mmiobench" (2000 reads of the test page),
      * "iommu" (the os layer's VT-d driver brings up the DMAR table's units),
-     * "qibench" (after "iommu": 200 invalidation batches through its queue) */
+     * "qibench" (after "iommu": 200 invalidation batches through its queue),
+     * the kernel's own workloads after "iommu" (guest/kernel/kwl.c): "dma"
+     * (the DMA API workload, for a unit with svm=off) and "probe:HEX,..."
+     * (the isolation probe against those host physical addresses, with
+     * KVM_PROBE_MARKER), and "dev=N" (the accelerator, in probe order,
+     * that the workloads and programs after it use; 0 at boot) */
     char cmdline[KVM_CMDLINE_MAX];
 };
+_Static_assert(sizeof(struct kvm_boot_info) <= KVM_FW_GPA - KVM_BOOT_INFO_GPA,
+               "the boot information fits its page");
+#define KVM_PROBE_MARKER 0x5EC0BAD5u  /* what probe: stores (the in-process scenario's) */
+#define KVM_PROBE_MAX    32           /* targets of one probe: */
 
 /* ---- VMM I/O ports (ring 0 only: port I/O from ring 3 #GPs here) ------ */
 #define KVM_PORT_PUTS   0x0500  /* 32-bit write: GPA of a NUL-terminated line (< 4 KiB) */
@@ -73,6 +82,8 @@ enum kvm_call {
     KVM_CALL_MMAP = 2,          /* (hint, len, prot [| KVM_MAP_FIXED]) -> address */
     KVM_CALL_MUNMAP = 3,        /* (addr, len) */
     KVM_CALL_MPROTECT = 4,      /* (addr, len, prot) */
+    /* device: the process's device index; its device i is the kernel's
+     * accelerator N + i (probe order), N the dev=N in force at its creation */
     KVM_CALL_BIND = 5,          /* (device, compl_va) -> PASID; rdx = the context's last
                                    completed seqno (the next batch's END carries a higher one) */
     KVM_CALL_SUBMIT = 6,        /* (device, batch_va, seqno): the batch's END carries seqno */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dev/accel.h"
 #include "iommufd/iommufd.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_fw.h"
@@ -257,6 +258,31 @@ static void test_unknown_program(void **state)
     assert_non_null(strstr(kvm_vm_console(f->vm), "kernel: no program 'nosuch'"));
 }
 
+/* A command line that does not fit the boot information is refused, never
+ * cut (a cut word would run something else); the longest one that fits
+ * reaches the kernel whole. */
+static void test_cmdline_limit(void **state)
+{
+    struct fx *f = *state;
+    if (kvm_skip())
+        skip();
+    static char cmd[KVM_CMDLINE_MAX + 1];
+    memset(cmd, ' ', KVM_CMDLINE_MAX);
+    memcpy(cmd + KVM_CMDLINE_MAX - 6, "hello", 5);       /* 1023 bytes, the last word at the end */
+    cmd[KVM_CMDLINE_MAX - 1] = 0;
+    boot(f, cmd);
+    struct kvm_report r;
+    assert_int_equal(kvm_vm_run(f->vm, 60 * SEC, &r), 0);
+    assert_int_equal(r.end, KVM_END_EXIT);
+    assert_non_null(strstr(kvm_vm_console(f->vm), "hello from ring 3\n"));
+    cmd[KVM_CMDLINE_MAX - 1] = 'x';
+    char why[160] = "";
+    assert_int_equal(kvm_vm_boot(f->vm, kvm_guest_image,
+                                 (size_t)(kvm_guest_image_end - kvm_guest_image), cmd, NULL, 0,
+                                 why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "cmdline of 1024 bytes"));
+}
+
 /* The guest kernel finds the DMAR table the VMM placed in its memory and
  * parses it: the virtual unit and the assigned devices' scopes. */
 static void test_dmar_in_guest(void **state)
@@ -445,11 +471,14 @@ static void test_viommu_bringup(void **state)
 
 /* ---- KVM guests with an assigned accelerator (issue 7 items 3-5) ------- */
 
-static struct host *svm_host(void)
+/* One unit with naccels accelerators behind it. */
+static struct host *kvm_host(unsigned naccels)
 {
     struct host_config hc;
     host_config_default(&hc);
-    hc.nunits = 1, hc.naccels = 1;
+    hc.nunits = 1, hc.naccels = naccels;
+    for (unsigned i = 0; i < naccels; i++)
+        hc.accel_unit[i] = 0;
     char why[200] = "";
     struct host *h = host_create(&hc, why, sizeof(why));
     if (!h)
@@ -458,11 +487,15 @@ static struct host *svm_host(void)
     return h;
 }
 
-static struct kvm_machine *svm_machine(struct host *h)
+/* A KVM guest with svm=on|off and the host's accelerators first..first+ndevs-1
+ * assigned (its 00:04.0, 00:05.0, ... in that order). */
+static struct kvm_machine *kvm_guest(struct host *h, bool svm, unsigned first, unsigned ndevs)
 {
     struct guest_config c;
     guest_config_default(&c);
-    c.svm = true, c.ndevs = 1, c.dev[0].host_bdf = h->acc_bdf[0], c.mem_size = 32 * MiB;
+    c.svm = svm, c.ndevs = ndevs, c.mem_size = 32 * MiB;
+    for (unsigned i = 0; i < ndevs; i++)
+        c.dev[i].host_bdf = h->acc_bdf[first + i];
     char why[200] = "";
     struct kvm_machine *m = kvm_machine_create(h, &c, why, sizeof(why));
     if (!m)
@@ -495,8 +528,8 @@ static void test_svm_workloads(void **state)
     (void)state;
     if (kvm_skip())
         skip();
-    struct host *h = svm_host();
-    struct kvm_machine *m = svm_machine(h);
+    struct host *h = kvm_host(1);
+    struct kvm_machine *m = kvm_guest(h, true, 0, 1);
     struct kvm_report r;
     run_machine(m, "iommu svm_sanity svm_fault svm_storedw_loop svm_pointer_chase", &r);
     const char *con = kvm_machine_console(m);
@@ -543,8 +576,8 @@ static void test_cpu_iommu_agreement(void **state)
     (void)state;
     if (kvm_skip())
         skip();
-    struct host *h = svm_host();
-    struct kvm_machine *m = svm_machine(h);
+    struct host *h = kvm_host(1);
+    struct kvm_machine *m = kvm_guest(h, true, 0, 1);
     struct kvm_report r;
     run_machine(m, "iommu agree", &r);
     struct kvm_wl_result res[2];
@@ -562,6 +595,166 @@ static void test_cpu_iommu_agreement(void **state)
     host_destroy(h);
 }
 
+/* The device's work as the host sees it: commands, batches and the
+ * translation traffic of the ATS / PRI interfaces. */
+static uint64_t device_work(struct host *h, unsigned acc)
+{
+    struct accel_stats st;
+    accel_get_stats(h->acc[acc].dev, &st);
+    return st.cmds + st.batches + st.ats_requests + st.page_requests;
+}
+
+static void one_result(struct kvm_machine *m, const char *name, struct kvm_wl_result *res)
+{
+    struct kvm_wl_result all[4];
+    unsigned n = kvm_machine_results(m, all, 4);
+    if (n != 1)
+        print_message("--- console ---\n%s---\n", kvm_machine_console(m));
+    assert_int_equal(n, 1);
+    *res = all[0];
+    assert_string_equal(res->name, name);
+}
+
+/* A guest whose virtual unit has svm=off (test case 2's second guest): the
+ * kernel's `dma` command runs wl_dma (the same code as in-process, linked
+ * into the image) with the os layer's DMA API over a second-level domain
+ * of its own; the VMM shadows every mapping into a host paging domain and
+ * unmaps them again. The in-process outcome: the copy and the three
+ * expected device errors (read-only store, store and copy after unmap). */
+static void test_dma_svm_off(void **state)
+{
+    (void)state;
+    if (kvm_skip())
+        skip();
+    struct host *h = kvm_host(1);
+    struct kvm_machine *m = kvm_guest(h, false, 0, 1);
+    struct kvm_report r;
+    run_machine(m, "iommu dma", &r);
+    struct kvm_wl_result res;
+    one_result(m, "dma", &res);
+    if (!res.passed)
+        print_message("dma: %s\n--- console ---\n%s---\n", res.detail, kvm_machine_console(m));
+    assert_true(res.passed);
+    assert_int_equal(res.operations, 4);
+    assert_int_equal(res.faults, 3);
+    assert_int_equal(res.errors, 0);
+    assert_int_equal(r.status, 0);
+    struct viommu_stats vs;
+    guest_viommu_stats(kvm_machine_guest(m), &vs);
+    assert_true(vs.sl_maps >= 18);          /* completion, batch, 8 + 8 buffer pages */
+    assert_true(vs.sl_unmaps >= 18);
+    assert_int_equal(vs.sl_refused, 0);
+    assert_int_equal(vs.page_requests, 0);  /* no PRI without SVM */
+    assert_true(device_work(h, 0) > 0);
+    print_message("dma in a KVM guest with svm=off: %.0f ms, %llu host pages shadowed\n",
+                  (double)r.run_ns / 1e6, (unsigned long long)vs.sl_maps);
+    kvm_machine_destroy(m);
+    host_destroy(h);
+}
+
+/* svm=off: the ring-3 SVM program is refused at its bind (the unit has no
+ * PASID support, so SVA cannot be enabled), reported as a failed workload
+ * with that reason, and the device never runs or translates anything. */
+static void test_svm_refused_svm_off(void **state)
+{
+    (void)state;
+    if (kvm_skip())
+        skip();
+    struct host *h = kvm_host(1);
+    struct kvm_machine *m = kvm_guest(h, false, 0, 1);
+    struct kvm_report r;
+    char why[200] = "";
+    assert_int_equal(kvm_machine_run(m, "iommu svm_sanity", 300 * SEC, &r, why, sizeof(why)), 0);
+    struct kvm_wl_result res;
+    one_result(m, "svm_sanity", &res);
+    assert_false(res.passed);
+    assert_int_equal(res.operations, 0);
+    assert_true(strncmp(res.detail, "bind failed", 11) == 0);
+    assert_int_equal(r.status, 1);
+    assert_int_equal(device_work(h, 0), 0);
+    struct viommu_stats vs;
+    guest_viommu_stats(kvm_machine_guest(m), &vs);
+    assert_int_equal(vs.bad_entries, 0);
+    assert_int_equal(vs.page_requests, 0);
+    kvm_machine_destroy(m);
+    host_destroy(h);
+}
+
+/* Test case 3's attack in KVM: the attacker's kernel (`probe:`) writes
+ * first-level PTEs of its own to the host physical addresses of another
+ * guest's frames and stores a marker through them, then uses 8 PASIDs it
+ * never bound. Every attempt ends in a device error and no target frame
+ * holds the marker. */
+static void test_probe(void **state)
+{
+    (void)state;
+    if (kvm_skip())
+        skip();
+    enum { TARGETS = 16 };
+    struct host *h = kvm_host(2);
+    struct kvm_machine *att = kvm_guest(h, true, 0, 1), *vic = kvm_guest(h, true, 1, 1);
+    static char cmd[KVM_CMDLINE_MAX];
+    uint64_t target[TARGETS];
+    int len = snprintf(cmd, sizeof(cmd), "iommu probe:");
+    for (unsigned i = 0; i < TARGETS; i++) {
+        target[i] = guest_hpa(kvm_machine_guest(vic), 0x100000ULL + 0x40000ULL * i) + 0x80;
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, "%s%llx", i ? "," : "",
+                        (unsigned long long)target[i]);
+    }
+    assert_true(len < (int)sizeof(cmd));
+    struct kvm_report r;
+    run_machine(att, cmd, &r);
+    struct kvm_wl_result res;
+    one_result(att, "isolation_probe", &res);
+    if (!res.passed)
+        print_message("isolation_probe: %s\n", res.detail);
+    assert_true(res.passed);
+    assert_int_equal(res.operations, TARGETS + 8);
+    assert_int_equal(res.faults, res.operations);
+    assert_int_equal(res.errors, 0);
+    for (unsigned i = 0; i < TARGETS; i++) {
+        uint32_t v = 0;
+        assert_int_equal(mem_read(h->mem, target[i], &v, 4), 0);
+        assert_int_not_equal(v, KVM_PROBE_MARKER);
+    }
+    print_message("isolation probe in a KVM guest: %s, %.0f ms\n", res.detail,
+                  (double)r.run_ns / 1e6);
+    kvm_machine_destroy(vic);
+    kvm_machine_destroy(att);
+    host_destroy(h);
+}
+
+/* Two assigned devices: dev=N picks the one the next programs use (a
+ * process's device 0 is the kernel's accelerator N). The host's
+ * accelerators show which device did the work. */
+static void test_dev_select(void **state)
+{
+    (void)state;
+    if (kvm_skip())
+        skip();
+    struct host *h = kvm_host(2);
+    struct kvm_machine *m = kvm_guest(h, true, 0, 2);
+    struct kvm_report r;
+    run_machine(m, "iommu dev=1 svm_sanity dev=9 svm_sanity dev=0 svm_sanity", &r);
+    const char *con = kvm_machine_console(m);
+    assert_non_null(strstr(con, "accel 00:04.0: probe ok"));
+    assert_non_null(strstr(con, "accel 00:05.0: probe ok"));
+    assert_non_null(strstr(con, "kernel: bad device 'dev=9'"));
+    struct kvm_wl_result res[4];
+    assert_int_equal(kvm_machine_results(m, res, 4), 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_string_equal(res[i].name, "svm_sanity");
+        assert_true(res[i].passed);
+    }
+    struct accel_stats s0, s1;
+    accel_get_stats(h->acc[0].dev, &s0);
+    accel_get_stats(h->acc[1].dev, &s1);
+    assert_int_equal(s1.batches, 2);        /* dev=1, and dev=9 left it selected */
+    assert_int_equal(s0.batches, 1);        /* dev=0 */
+    kvm_machine_destroy(m);
+    host_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,11 +764,16 @@ int main(void)
         cmocka_unit_test(test_watchdog),
         cmocka_unit_test(test_triple_fault),
         cmocka_unit_test(test_unknown_program),
+        cmocka_unit_test(test_cmdline_limit),
         cmocka_unit_test(test_dmar_in_guest),
         cmocka_unit_test(test_dmar_iasl),
         cmocka_unit_test(test_viommu_bringup),
         cmocka_unit_test(test_svm_workloads),
         cmocka_unit_test(test_cpu_iommu_agreement),
+        cmocka_unit_test(test_dma_svm_off),
+        cmocka_unit_test(test_svm_refused_svm_off),
+        cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_dev_select),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
