@@ -4,9 +4,14 @@
  * image on a /dev/kvm vCPU, whose kernel brings the unit and the device up
  * with the os layer's drivers and runs the four SVM workloads as ring-3
  * processes; each reports one console line the VMM parses.
- *   guest       — guest0 (svm=on) with accelerator 00:02.0 as its 00:04.0;
+ *   guest       — guest0 (svm=on) with accelerator 00:02.0 as its 00:04.0,
+ *                 and at the same time guest1 (svm=off) with 00:03.0, whose
+ *                 kernel runs the DMA workload (`dma`) and whose SVM API
+ *                 must refuse svm_sanity;
  *   multi-guest — two KVM guests at once, one accelerator each, behind one
- *                 host unit, then behind two;
+ *                 host unit, then behind two; guest0 then attacks guest1
+ *                 through its device (`probe:`) and the VMM checks guest1's
+ *                 frames;
  *   host-guest  — a KVM guest on 00:02.0 (dmar0) while host processes run
  *                 the workloads on 00:03.0 (dmar0) and 00:04.0 (dmar1).
  * Without --kvm scenarios run in-process even where /dev/kvm works: on this
@@ -25,6 +30,7 @@
 #define KVM_RUN_TIMEOUT (600ULL * 1000000000ULL)
 #define KVM_PROGRAMS "iommu svm_sanity svm_fault svm_storedw_loop svm_pointer_chase"
 #define MAX_ROWS 32
+#define PROBE_TARGETS 16                /* the victim's frames the attacker aims at */
 
 struct row {
     struct kvm_wl_result r;
@@ -41,7 +47,7 @@ struct kreport {
     unsigned units, accels;
     struct row row[MAX_ROWS];
     unsigned nrows;
-    struct { char name[16]; struct viommu_stats st; double run_ms; uint64_t exits, msis;
+    struct { char name[16]; bool svm; struct viommu_stats st; double run_ms; uint64_t exits, msis;
              char end[64]; } g[4];
     unsigned ng;
     char error[256];
@@ -52,17 +58,45 @@ struct kguest {
     char name[16];
     unsigned acc;
     const char *layout;
+    bool svm_off;               /* svm=off: the DMA workload, then the SVM API refused */
+    const char *programs;       /* its cmdline (NULL: KVM_PROGRAMS) */
+    unsigned nwl;               /* the "wl" lines it must report (0: the four workloads) */
 };
 
-static struct kvm_machine *mk(struct host *h, const char *name, unsigned acc, bool verbose,
-                              char *why, size_t n)
+static struct kvm_machine *mk(struct host *h, const char *name, unsigned acc, bool svm,
+                              bool verbose, char *why, size_t n)
 {
     struct guest_config c;
     guest_config_default(&c);
     snprintf(c.name, sizeof(c.name), "%s", name);
-    c.svm = true, c.verbose = verbose, c.ndevs = 1, c.dev[0].host_bdf = h->acc_bdf[acc];
+    c.svm = svm, c.verbose = verbose, c.ndevs = 1, c.dev[0].host_bdf = h->acc_bdf[acc];
     c.mem_size = KVM_GUEST_MEM;
     return kvm_machine_create(h, &c, why, n);
+}
+
+/* Creates the machines of k; false (and the error) when one fails. */
+static bool mk_all(struct kreport *r, struct host *h, struct kguest *k, unsigned n, bool verbose)
+{
+    char why[160] = "";
+    for (unsigned j = 0; j < n; j++)
+        if (!(k[j].m = mk(h, k[j].name, k[j].acc, !k[j].svm_off, verbose, why, sizeof(why)))) {
+            snprintf(r->error, sizeof(r->error), "%s: %s", k[j].name, why);
+            return false;
+        }
+    return true;
+}
+
+/* An svm=off guest's svm_sanity as the in-process dma_lane reports it:
+ * passed when the SVM API refused it cleanly (its bind failed, so it
+ * never reached the device). */
+static void svm_refused(struct kvm_wl_result *x)
+{
+    bool refused = !x->passed && !strncmp(x->detail, "bind failed", 11);
+    *x = (struct kvm_wl_result){ .passed = refused, .faults = refused, .operations = 1,
+                                 .errors = !refused };
+    snprintf(x->name, sizeof(x->name), "svm_refused");
+    snprintf(x->detail, sizeof(x->detail), "%s", refused ? "the SVM API refused cleanly"
+                                                         : "svm_sanity was not refused");
 }
 
 /* The guest's results into the report; false when a workload is missing
@@ -71,9 +105,11 @@ static bool collect(struct kreport *r, struct host *h, struct kguest *k, int rc,
                     const struct kvm_report *kr, bool verbose)
 {
     struct kvm_wl_result res[8];
-    unsigned n = kvm_machine_results(k->m, res, 8);
-    bool ok = rc == 0 && n == 4;
+    unsigned n = kvm_machine_results(k->m, res, 8), want = k->nwl ? k->nwl : 4;
+    bool ok = rc == 0 && n == want;
     for (unsigned i = 0; i < n && r->nrows < MAX_ROWS; i++) {
+        if (k->svm_off && !strcmp(res[i].name, "svm_sanity"))
+            svm_refused(&res[i]);
         struct row *w = &r->row[r->nrows++];
         *w = (struct row){ .r = res[i], .layout = k->layout, .device = 0x20,
                            .host_device = h->acc_bdf[k->acc], .unit = h->cfg.accel_unit[k->acc],
@@ -84,6 +120,7 @@ static bool collect(struct kreport *r, struct host *h, struct kguest *k, int rc,
     if (r->ng < 4) {
         guest_viommu_stats(kvm_machine_guest(k->m), &r->g[r->ng].st);
         snprintf(r->g[r->ng].name, sizeof(r->g[r->ng].name), "%s", k->name);
+        r->g[r->ng].svm = !k->svm_off;
         r->g[r->ng].run_ms = (double)kr->run_ns / 1e6;
         r->g[r->ng].exits = kr->mmio_exits + kr->io_exits;
         struct kvm_machine_stats st;
@@ -100,7 +137,7 @@ static bool collect(struct kreport *r, struct host *h, struct kguest *k, int rc,
     }
     if (!ok && !r->error[0])
         snprintf(r->error, sizeof(r->error), "%s: %s", k->name,
-                 rc ? kr->what : n != 4 ? "not every workload reported" : "a workload failed");
+                 rc ? kr->what : n != want ? "not every workload reported" : "a workload failed");
     return ok;
 }
 
@@ -113,7 +150,8 @@ static bool run_guests(struct kreport *r, struct host *h, struct kguest *k, unsi
     int rc[4];
     bool ok = true;
     for (unsigned i = 0; i < n; i++)
-        if ((rc[i] = kvm_machine_start(k[i].m, KVM_PROGRAMS, why, sizeof(why)))) {
+        if ((rc[i] = kvm_machine_start(k[i].m, k[i].programs ? k[i].programs : KVM_PROGRAMS, why,
+                                       sizeof(why)))) {
             snprintf(r->error, sizeof(r->error), "%s: %s", k[i].name, why);
             ok = false;
         }
@@ -149,46 +187,86 @@ static bool host_rows(struct kreport *r, struct sc_report *s)
     return ok;
 }
 
+/* guest0 (svm=on) runs the four SVM workloads while guest1 (svm=off, on
+ * the other unit) runs the DMA workload in its kernel and then has its
+ * SVM API refuse svm_sanity (cmd_scenario.c: dma_lane). */
 static bool case_guest(struct kreport *r, bool verbose)
 {
-    char why[160] = "";
     struct host *h = sc_host(2, 2, NULL, verbose);
     if (!h)
         return snprintf(r->error, sizeof(r->error), "the host did not come up"), false;
     r->units = 2, r->accels = 2;
-    struct kguest k = { .acc = 0, .name = "guest0" };
-    bool ok = (k.m = mk(h, "guest0", 0, verbose, why, sizeof(why))) != NULL;
-    if (!ok)
-        snprintf(r->error, sizeof(r->error), "guest0: %s", why);
-    else
-        ok = run_guests(r, h, &k, 1, NULL, verbose);
-    kvm_machine_destroy(k.m);
+    struct kguest k[2] = { { .acc = 0, .name = "guest0" },
+                           { .acc = 1, .name = "guest1", .layout = "svm=off", .svm_off = true,
+                             .programs = "iommu dma svm_sanity", .nwl = 2 } };
+    bool ok = mk_all(r, h, k, 2, verbose) && run_guests(r, h, k, 2, NULL, verbose);
+    kvm_machine_destroy(k[1].m);
+    kvm_machine_destroy(k[0].m);
     host_destroy(h);
     return ok;
 }
 
 static const unsigned three_accels[3] = { 0, 0, 1 };
 
+/* The attacker's cmdline: its workloads, then the probe against the host
+ * addresses of the victim's frames (cmd_scenario.c: attacker), which go to
+ * target. */
+static void probe_cmdline(struct kvm_machine *victim, uint64_t *target, char *cmd, size_t n)
+{
+    size_t len = (size_t)snprintf(cmd, n, "%s probe:", KVM_PROGRAMS);
+    for (unsigned i = 0; i < PROBE_TARGETS && len < n; i++) {
+        target[i] = guest_hpa(kvm_machine_guest(victim), 0x100000ULL + 0x40000ULL * i) + 0x80;
+        len += (size_t)snprintf(cmd + len, n - len, "%s%llx", i ? "," : "",
+                                (unsigned long long)target[i]);
+    }
+}
+
+/* No victim frame holds the marker (cmd_scenario.c: check_probe): the
+ * attacker's isolation_probe row among rows [first, nrows) fails if one does. */
+static bool check_probe(struct kreport *r, unsigned first, const uint64_t *target, struct host *h)
+{
+    struct row *probe = NULL;
+    for (unsigned i = first; i < r->nrows; i++)
+        if (!strcmp(r->row[i].machine, "guest0") && !strcmp(r->row[i].r.name, "isolation_probe"))
+            probe = &r->row[i];
+    for (unsigned i = 0; probe && i < PROBE_TARGETS; i++) {
+        uint32_t v = 0;
+        if (!mem_read(h->mem, target[i], &v, 4) && v == KVM_PROBE_MARKER) {
+            probe->r.errors++;
+            if (probe->r.passed)
+                snprintf(probe->r.detail, sizeof(probe->r.detail),
+                         "the marker reached the other guest's frame %#llx",
+                         (unsigned long long)target[i]);
+            probe->r.passed = false;
+        }
+    }
+    if (probe && !probe->r.passed && !r->error[0])
+        snprintf(r->error, sizeof(r->error), "guest0: %s", probe->r.detail);
+    return probe && probe->r.passed;
+}
+
 static bool case_multi_guest(struct kreport *r, bool verbose)
 {
     static const struct { const char *name; unsigned a, b; } layout[2] = {
         { "one-unit", 0, 1 }, { "two-units", 0, 2 } };
-    char why[160] = "";
     struct host *h = sc_host(2, 3, three_accels, verbose);
     if (!h)
         return snprintf(r->error, sizeof(r->error), "the host did not come up"), false;
     r->units = 2, r->accels = 3;
     bool ok = true;
     for (unsigned i = 0; ok && i < 2; i++) {
-        struct kguest k[2] = { { .acc = layout[i].a, .name = "guest0", .layout = layout[i].name },
+        /* guest0 also attacks guest1 through its device, after its workloads */
+        char cmd[KVM_CMDLINE_MAX];
+        uint64_t target[PROBE_TARGETS];
+        struct kguest k[2] = { { .acc = layout[i].a, .name = "guest0", .layout = layout[i].name,
+                                 .programs = cmd, .nwl = 5 },
                                { .acc = layout[i].b, .name = "guest1", .layout = layout[i].name } };
-        for (unsigned j = 0; ok && j < 2; j++)
-            if (!(k[j].m = mk(h, k[j].name, k[j].acc, verbose, why, sizeof(why)))) {
-                snprintf(r->error, sizeof(r->error), "%s: %s", k[j].name, why);
-                ok = false;
-            }
-        if (ok)
+        unsigned first = r->nrows;
+        if ((ok = mk_all(r, h, k, 2, verbose))) {
+            probe_cmdline(k[1].m, target, cmd, sizeof(cmd));
             ok = run_guests(r, h, k, 2, NULL, verbose);
+            ok &= check_probe(r, first, target, h);
+        }
         kvm_machine_destroy(k[1].m);
         kvm_machine_destroy(k[0].m);
     }
@@ -206,7 +284,7 @@ static bool case_host_guest(struct kreport *r, bool verbose)
     static struct sc_report s;
     memset(&s, 0, sizeof(s));
     struct kguest k = { .acc = 0, .name = "guest0" };
-    bool ok = (k.m = mk(h, "guest0", 0, verbose, why, sizeof(why))) != NULL;
+    bool ok = (k.m = mk(h, "guest0", 0, true, verbose, why, sizeof(why))) != NULL;
     if (!ok) {
         snprintf(r->error, sizeof(r->error), "guest0: %s", why);
     } else {
@@ -238,11 +316,12 @@ static void print_json(const struct kreport *r)
            "\"accelerators\": %u, \"guests\": [", r->name, r->passed ? "true" : "false", r->units,
            r->accels);
     for (unsigned i = 0; i < r->ng; i++)
-        printf("%s{\"name\": \"%s\", \"svm\": true, \"kvm\": true, \"end\": \"%s\", "
+        printf("%s{\"name\": \"%s\", \"svm\": %s, \"kvm\": true, \"end\": \"%s\", "
                "\"run_ms\": %.1f, \"exits\": %llu, \"vmsis\": %llu, "
                "\"page_requests_injected\": %llu, \"faults_injected\": %llu, "
                "\"bindings\": %llu, \"refused_entries\": %llu}", i ? ", " : "", r->g[i].name,
-               r->g[i].end, r->g[i].run_ms, (unsigned long long)r->g[i].exits,
+               r->g[i].svm ? "true" : "false", r->g[i].end, r->g[i].run_ms,
+               (unsigned long long)r->g[i].exits,
                (unsigned long long)r->g[i].msis,
                (unsigned long long)r->g[i].st.page_requests,
                (unsigned long long)r->g[i].st.faults_injected,
