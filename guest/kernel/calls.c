@@ -52,6 +52,8 @@ void do_call(struct trapframe *tf)
     case KVM_CALL_STAT:
         r = svm_call(p, tf);
         break;
+    case KVM_CALL_HANG:
+        kcall_hang();
     default:
         r = -KVM_ENOSYS;
         break;

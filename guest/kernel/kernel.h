@@ -146,6 +146,9 @@ long svm_call(struct proc *p, struct trapframe *tf);
 
 /* osglue.c: the os layer's VT-d driver on this machine */
 void os_bringup(void);
+/* misbehave.c: kfault, ktriple, kspin, kgarbage:SEED; true when word was one */
+bool kcmd_misbehave(const char *word);
+__attribute__((noreturn)) void kcall_hang(void);    /* KVM_CALL_HANG */
 void os_qi_bench(unsigned n);
 
 /* kwl.c: the kernel's own workloads, dma and probe:HEX,..., and dev=N;

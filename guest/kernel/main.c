@@ -82,6 +82,7 @@ void prog_svm_storedw_loop(void);
 void prog_svm_pointer_chase(void);
 void prog_agree(void);
 void prog_svmbench(void);
+void prog_stall(void);
 
 static const struct { const char *name; void (*entry)(void); } programs[] = {
     { "hello", prog_hello }, { "demo", prog_demo }, { "segv", prog_segv },
@@ -89,7 +90,7 @@ static const struct { const char *name; void (*entry)(void); } programs[] = {
     { "svm_sanity", prog_svm_sanity }, { "svm_fault", prog_svm_fault },
     { "svm_storedw_loop", prog_svm_storedw_loop },
     { "svm_pointer_chase", prog_svm_pointer_chase }, { "agree", prog_agree },
-    { "svmbench", prog_svmbench },
+    { "svmbench", prog_svmbench }, { "stall", prog_stall },
 };
 
 static struct proc the_proc;
@@ -181,6 +182,8 @@ void schedule(void)
             os_qi_bench(200);
             continue;
         }
+        if (kcmd_misbehave(word))
+            continue;
         if (kcmd_workload(word))
             continue;
         if (!strcmp(word, "mmiobench")) {

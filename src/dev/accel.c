@@ -229,6 +229,7 @@ void accel_reset(struct accel *d)
     regs_reset_locked(d);
     d->pri.status = 0;
     accel_wait_engine(d, -1);
+    INC(&d->st.resets, 1);
     pthread_mutex_unlock(&d->lock);
     accel_atc_flush(d);
 }

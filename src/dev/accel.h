@@ -113,6 +113,7 @@ struct accel_stats {
     uint64_t invalidations;              /* ATS invalidate requests received */
     uint64_t inv_dropped;                /* device-TLB entries they dropped */
     uint64_t cmds, batches;              /* commands executed, batches completed */
+    uint64_t resets;                     /* accel_reset (FLR) calls */
 };
 void accel_get_stats(struct accel *d, struct accel_stats *s);
 /* Page-fault round trips measured by the device: from sending a page

@@ -91,6 +91,8 @@ enum kvm_call {
                                    rsi = faulting address) or -KVM_ETIMEDOUT */
     KVM_CALL_GETTIME = 8,       /* () -> TSC */
     KVM_CALL_STAT = 9,          /* (what) -> KVM_STAT_* of the calling process */
+    KVM_CALL_HANG = 10,         /* (): never returns: the kernel spins with interrupts off
+                                   (a kernel bug on purpose, guest/kernel/misbehave.c) */
     KVM_NR_CALLS
 };
 #define KVM_PROT_READ  1

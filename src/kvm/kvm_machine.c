@@ -12,6 +12,7 @@ struct kvm_machine {
     struct kvm_vm *vm;          /* set once created: MSIs before that are dropped */
     pthread_rwlock_t vm_lock;   /* m_msi reads vm under it; destroy clears vm under it */
     struct kvm_machine_stats st;
+    bool killed;                /* its guest died: devices reset, no new run */
 };
 
 static void count(uint64_t *c) { __atomic_add_fetch(c, 1, __ATOMIC_RELAXED); }
@@ -129,6 +130,8 @@ int kvm_machine_start(struct kvm_machine *m, const char *cmdline, char *why, siz
 {
     size_t dlen = 0;
     const uint8_t *dmar = guest_dmar(m->g, &dlen);
+    if (m->killed)
+        return snprintf(why, n, "the machine was stopped after its guest died"), -1;
     memset(&m->st, 0, sizeof(m->st));
     if (kvm_vm_boot(m->vm, kvm_guest_image, (size_t)(kvm_guest_image_end - kvm_guest_image),
                     cmdline, dmar, dlen, why, n))
@@ -138,10 +141,21 @@ int kvm_machine_start(struct kvm_machine *m, const char *cmdline, char *why, siz
     return 0;
 }
 
+/* A guest kernel that died (triple fault, watchdog, an exit the VMM does
+ * not serve, its own panic) is contained at once: its machine is killed,
+ * which resets its devices (abandoning their work and page requests) and
+ * cuts its MMIO and memory off, so nothing it left behind reaches the host
+ * or another guest; the devices go back to the host on destroy. */
 int kvm_machine_wait(struct kvm_machine *m, uint64_t timeout_ns, struct kvm_report *r, char *why,
                      size_t n)
 {
     kvm_vm_wait(m->vm, timeout_ns, r);
+    if (r->end != KVM_END_EXIT || r->status == KVM_EXIT_PANIC) {
+        guest_kill(m->g);
+        m->killed = true;
+        size_t len = strlen(r->what);
+        snprintf(r->what + len, sizeof(r->what) - len, "; its devices were reset");
+    }
     if (r->end != KVM_END_EXIT) {
         snprintf(why, n, "%s", r->what);
         return -1;
@@ -155,14 +169,10 @@ int kvm_machine_run(struct kvm_machine *m, const char *cmdline, uint64_t timeout
     memset(r, 0, sizeof(*r));
     if (kvm_machine_start(m, cmdline, why, n))
         return -1;
-    kvm_vm_wait(m->vm, timeout_ns, r);
-    if (r->end != KVM_END_EXIT) {
-        snprintf(why, n, "%s", r->what);
-        return -1;
-    }
-    return 0;
+    return kvm_machine_wait(m, timeout_ns, r, why, n);
 }
 
+bool kvm_machine_killed(const struct kvm_machine *m) { return m->killed; }
 const char *kvm_machine_console(const struct kvm_machine *m) { return kvm_vm_console(m->vm); }
 struct guest *kvm_machine_guest(struct kvm_machine *m) { return m->g; }
 struct kvm_vm *kvm_machine_vm(struct kvm_machine *m) { return m->vm; }

@@ -35,10 +35,14 @@ void kvm_machine_destroy(struct kvm_machine *m);
  * says what ended the run). */
 int kvm_machine_run(struct kvm_machine *m, const char *cmdline, uint64_t timeout_ns,
                     struct kvm_report *r, char *why, size_t n);
-/* The same in two steps (other work may run in between). */
+/* The same in two steps (other work may run in between). When the run
+ * ends in anything but the guest's own exit, or in a kernel panic, the
+ * guest is contained at once: its machine is killed and its devices are
+ * reset (r->what says so), and the machine cannot be started again. */
 int kvm_machine_start(struct kvm_machine *m, const char *cmdline, char *why, size_t n);
 int kvm_machine_wait(struct kvm_machine *m, uint64_t timeout_ns, struct kvm_report *r, char *why,
                      size_t n);
+bool kvm_machine_killed(const struct kvm_machine *m);
 const char *kvm_machine_console(const struct kvm_machine *m);
 struct guest *kvm_machine_guest(struct kvm_machine *m);
 struct kvm_vm *kvm_machine_vm(struct kvm_machine *m);
