@@ -178,10 +178,12 @@ int cmd_run(int argc, char **argv)
         char why[256];
         if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
             printf("usage: vsvm run [-host units=N,accels=N,mem=SIZE,accel-units=U:U...] [-json]\n"
-                   "         [-verbose] GUEST [-guest GUEST]...\n"
+                   "         [-verbose] [-accel kvm|in-process | -enable-kvm] GUEST [-guest GUEST]...\n"
                    "GUEST: [-machine q35] [-m SIZE] [-name NAME] [-workload LIST]\n"
                    "       [-device intel-iommu[,svm=on|off][,caching-mode=on|off][,aw-bits=48|57]]\n"
                    "       [-device vfio-pci,host=DDDD:BB:DD.F[,addr=DD.F]]...\n"
+                   "Without -accel the guests run on KVM when /dev/kvm is usable and they fit it\n"
+                   "(KVM guests: 64M by default, at most 120M), else in-process.\n"
                    "(README: \"vsvm run with guests\")\n");
             return 0;
         }

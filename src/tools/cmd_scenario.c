@@ -1,5 +1,7 @@
-/* `vsvm scenario NAME [--json] [--verbose]`: the RFC's test cases (§4),
- * in-process (README "Test cases"):
+/* `vsvm scenario NAME [--json] [--verbose] [--kvm|--in-process]`: the
+ * RFC's test cases (§4) (README "Test cases"), with the guests on KVM
+ * vCPUs when /dev/kvm is usable (scenario_kvm.c) and in-process otherwise
+ * or with --in-process; this file holds the in-process cases:
  *   host        — 1: SVM in the host, two accelerators behind two units;
  *   guest       — 2: a guest with an assigned accelerator uses SVM (and
  *                 a second one with svm=off runs the DMA workload);
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvm/kvm.h"
 #include "tools/cmds.h"
 #include "tools/scenario.h"
 #include "tools/scenario_kvm.h"
@@ -175,38 +178,73 @@ static const struct {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-static int run_cases(unsigned first, unsigned last, bool json, bool verbose)
+/* Where the guests of test cases 2-4 run (README "Test cases"): on KVM
+ * vCPUs when /dev/kvm is usable (scenario_kvm.c), else in-process; test
+ * case 1 has no guest and always runs in-process. */
+struct mode {
+    bool kvm;
+    char reason[200];
+};
+
+static int pick_mode(struct mode *m, bool want_kvm, bool want_in_process)
 {
-    bool all_ok = true;
-    if (json && last - first > 1)
-        printf("{\"scenarios\": [");
+    char why[160];
+    bool usable = kvm_usable(why, sizeof(why)) == 0;
+    m->kvm = usable && !want_in_process;
+    if (want_in_process)
+        snprintf(m->reason, sizeof(m->reason), "--in-process given");
+    else if (usable)
+        snprintf(m->reason, sizeof(m->reason), "%s", want_kvm ? "--kvm given" : "/dev/kvm is usable");
+    else if (want_kvm)
+        return fprintf(stderr, "vsvm scenario: --kvm: KVM is not usable here: %s\n", why), -1;
+    else
+        snprintf(m->reason, sizeof(m->reason), "KVM is not usable here: %s", why);
+    return 0;
+}
+
+static bool run_one(unsigned i, const struct mode *m, bool json, bool verbose)
+{
+    if (m->kvm && i > 0)
+        return scenario_kvm(cases[i].name, json, verbose) == 0;
+    struct sc_report *r = calloc(1, sizeof(*r));
+    if (!r)
+        return false;
+    r->name = cases[i].name;
+    r->passed = cases[i].run(r, verbose);
+    bool ok = r->passed;
+    if (json)
+        sc_print_json(stdout, r);
+    else
+        sc_print_text(stdout, r);
+    free(r);
+    return ok;
+}
+
+static int run_cases(unsigned first, unsigned last, const struct mode *m, bool json, bool verbose)
+{
+    bool all_ok = true, many = last - first > 1;
+    const char *mode = m->kvm ? "kvm" : "in-process";
+    if (json && many)
+        printf("{\"mode\": \"%s\", \"mode_reason\": \"%s\", \"scenarios\": [", mode, m->reason);
+    else if (!json && last > 1)
+        printf("guests: %s (%s)\n", m->kvm ? "KVM" : "in-process", m->reason);
     for (unsigned i = first; i < last; i++) {
-        struct sc_report *r = calloc(1, sizeof(*r));
-        if (!r)
-            return 1;
-        r->name = cases[i].name;
-        r->passed = cases[i].run(r, verbose);
-        all_ok &= r->passed;
-        if (json) {
-            if (i > first)
-                printf(", ");
-            sc_print_json(stdout, r);
-        } else {
-            sc_print_text(stdout, r);
-        }
-        free(r);
+        if (json && i > first)
+            printf(", ");
+        fflush(stdout);
+        all_ok &= run_one(i, m, json, verbose);
         fflush(stdout);
     }
-    if (json && last - first > 1)
+    if (json && many)
         printf("], \"passed\": %s}\n", all_ok ? "true" : "false");
-    else if (!json && last - first > 1)
+    else if (!json && many)
         printf("all scenarios: %s\n", all_ok ? "PASSED" : "FAILED");
     return all_ok ? 0 : 1;
 }
 
 int cmd_scenario(int argc, char **argv)
 {
-    bool json = false, verbose = false, kvm = false;
+    bool json = false, verbose = false, kvm = false, in_process = false;
     const char *name = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
@@ -215,6 +253,8 @@ int cmd_scenario(int argc, char **argv)
             verbose = true;
         else if (!strcmp(argv[i], "--kvm"))
             kvm = true;
+        else if (!strcmp(argv[i], "--in-process"))
+            in_process = true;
         else if (argv[i][0] != '-' && !name)
             name = argv[i];
         else {
@@ -224,17 +264,31 @@ int cmd_scenario(int argc, char **argv)
     }
     if (!name) {
         fprintf(stderr, "usage: vsvm scenario host|guest|multi-guest|host-guest|all "
-                        "[--json] [--verbose] [--kvm]\n");
+                        "[--json] [--verbose] [--kvm|--in-process]\n");
         return 2;
     }
-    if (kvm)
-        return scenario_kvm(name, json, verbose);
-    if (!strcmp(name, "all"))
-        return run_cases(0, NCASES, json, verbose);
-    for (unsigned i = 0; i < NCASES; i++)
-        if (!strcmp(name, cases[i].name))
-            return run_cases(i, i + 1, json, verbose);
-    fprintf(stderr, "vsvm scenario: unknown scenario '%s' (available: host, guest, multi-guest, "
-                    "host-guest, all)\n", name);
-    return 2;
+    if (kvm && in_process) {
+        fprintf(stderr, "vsvm scenario: --kvm and --in-process exclude each other\n");
+        return 2;
+    }
+    unsigned first = 0, last = NCASES;
+    if (strcmp(name, "all")) {
+        while (first < NCASES && strcmp(name, cases[first].name))
+            first++;
+        if (first == NCASES) {
+            fprintf(stderr, "vsvm scenario: unknown scenario '%s' (available: host, guest, "
+                            "multi-guest, host-guest, all)\n", name);
+            return 2;
+        }
+        last = first + 1;
+    }
+    if (kvm && first == 0 && last == 1) {
+        fprintf(stderr, "vsvm scenario: --kvm applies to the guest scenarios (guest, "
+                        "multi-guest, host-guest), not 'host'\n");
+        return 2;
+    }
+    struct mode m;
+    if (pick_mode(&m, kvm, in_process))
+        return 1;
+    return run_cases(first, last, &m, json, verbose);
 }

@@ -14,10 +14,9 @@
  *                 frames;
  *   host-guest  — a KVM guest on 00:02.0 (dmar0) while host processes run
  *                 the workloads on 00:03.0 (dmar0) and 00:04.0 (dmar1).
- * Without --kvm scenarios run in-process even where /dev/kvm works: on this
- * kind of machine ring-0 guest code is ~1000x slower than ring 3
- * (kvm-notes.md), so an automatic switch would make every scenario far
- * slower. The JSON "mode" says which ran. */
+ * `vsvm scenario` runs these whenever /dev/kvm is usable (cmd_scenario.c
+ * picks the mode; --in-process forces the in-process cases); the JSON
+ * "mode" says which ran. */
 #include <stdio.h>
 #include <string.h>
 
@@ -283,7 +282,7 @@ static bool case_host_guest(struct kreport *r, bool verbose)
     r->units = 2, r->accels = 3;
     static struct sc_report s;
     memset(&s, 0, sizeof(s));
-    struct kguest k = { .acc = 0, .name = "guest0" };
+    struct kguest k = { .acc = 0, .name = "guest0", .layout = "shared-unit" };
     bool ok = (k.m = mk(h, "guest0", 0, true, verbose, why, sizeof(why))) != NULL;
     if (!ok) {
         snprintf(r->error, sizeof(r->error), "guest0: %s", why);

@@ -40,6 +40,7 @@ struct ps {
     struct host_config host;
     const char *hostarg;
     bool mem_given, accels_given;
+    const char *accel;          /* -accel value, or "kvm" for -enable-kvm */
     unsigned nlisted;           /* accel-units entries */
     char *why;
     size_t n;
@@ -325,6 +326,7 @@ static int finish_guest(struct ps *p, struct group *g, unsigned idx, struct vmm_
                             c->svm ? "svm=off (with svm=on the guest's unit translates first "
                                      "level only)" : "-device intel-iommu,svm=on");
     out->workloads[idx] = !g->workload || g->all ? set : g->wl;
+    out->mem_given[idx] = g->m != NULL;
     c->verbose = out->verbose;
     out->guest[idx] = *c;
     return 0;
@@ -349,6 +351,12 @@ static int finish(struct ps *p, struct vmm_config *out)
             return -1;
         total += out->guest[i].mem_size;
     }
+    char why[160];
+    if (out->accel == VMCFG_ACCEL_KVM) {
+        if (!vmcfg_kvm_fits(out, why, sizeof(why)))
+            return fail(p, "-accel kvm: %s", why);
+        vmcfg_use_kvm(out);
+    }
     if (p->mem_given && total + VMCFG_HOST_RESERVE > p->host.mem_size)
         return fail(p, "-host %s: %lluM of host memory cannot hold the guests' %lluM plus %lluM "
                     "for the host", p->hostarg, (unsigned long long)(p->host.mem_size >> 20),
@@ -356,6 +364,38 @@ static int finish(struct ps *p, struct vmm_config *out)
     if (!p->mem_given && total + VMCFG_HOST_RESERVE > out->host.mem_size)
         out->host.mem_size = total + VMCFG_HOST_RESERVE;
     return 0;
+}
+
+static int opt_accel(struct ps *p, struct vmm_config *out, const char *opt, const char *v)
+{
+    if (p->accel)
+        return fail(p, "%s: the accelerator was chosen already (kvm or in-process, once)", opt);
+    p->accel = v;
+    if (!strcmp(v, "kvm"))
+        out->accel = VMCFG_ACCEL_KVM;
+    else if (!strcmp(v, "in-process"))
+        out->accel = VMCFG_ACCEL_IN_PROCESS;
+    else
+        return fail(p, "%s %s: unknown accelerator (kvm or in-process)", opt, v);
+    return 0;
+}
+
+bool vmcfg_kvm_fits(const struct vmm_config *c, char *why, size_t n)
+{
+    for (unsigned i = 0; i < c->nguests; i++)
+        if (c->mem_given[i] && c->guest[i].mem_size > VMCFG_KVM_MEM_MAX)
+            return snprintf(why, n, "%s has %lluM of RAM, a KVM guest at most %lluM here (one "
+                            "memory slot per scattered frame)", c->guest[i].name,
+                            (unsigned long long)(c->guest[i].mem_size >> 20),
+                            VMCFG_KVM_MEM_MAX >> 20), false;
+    return true;
+}
+
+void vmcfg_use_kvm(struct vmm_config *c)
+{
+    for (unsigned i = 0; i < c->nguests; i++)
+        if (!c->mem_given[i])
+            c->guest[i].mem_size = VMCFG_KVM_MEM_DEFAULT;
 }
 
 static void guest_defaults(struct guest_config *c)
@@ -379,6 +419,15 @@ int vmcfg_parse(int argc, char **argv, struct vmm_config *out, char *why, size_t
             if (p.ng == GROUPS || (p.ng == VMM_MAX_GUESTS && p.g[0].any))
                 return fail(&p, "%s: at most %d guests", argv[i], VMM_MAX_GUESTS);
             guest_defaults(&p.g[p.ng++].c);
+            continue;
+        }
+        if (!strcmp(o, "-accel") || !strcmp(o, "-enable-kvm")) {
+            const char *opt = argv[i];
+            const char *v = o[1] == 'e' ? "kvm" : i + 1 < argc ? argv[++i] : NULL;
+            if (!v)
+                return fail(&p, "%s needs a value (kvm or in-process)", opt);
+            if (opt_accel(&p, out, opt, v))
+                return -1;
             continue;
         }
         if (!strcmp(o, "-json") || !strcmp(o, "-verbose")) {

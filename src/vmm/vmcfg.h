@@ -32,14 +32,34 @@ enum vmcfg_wl {
 #define VMCFG_WL_SVM_SET ((1u << VMCFG_WL_DMA) - 1)   /* the four SVM workloads */
 #define VMCFG_WL_DMA_SET (1u << VMCFG_WL_DMA)
 
+/* Where the guests run (-accel, like QEMU's; one choice for all guests). */
+enum vmcfg_accel {
+    VMCFG_ACCEL_AUTO,           /* KVM when /dev/kvm is usable and the guests fit it */
+    VMCFG_ACCEL_KVM,            /* -accel kvm, -enable-kvm */
+    VMCFG_ACCEL_IN_PROCESS,     /* -accel in-process */
+};
+/* A KVM guest's RAM: one memory slot per run of adjacent frames, and a
+ * guest's frames are scattered (src/kvm/kvm.h), so at most KVM's slot
+ * count (32764 here) of pages, with a margin. */
+#define VMCFG_KVM_MEM_MAX     (120ULL << 20)
+#define VMCFG_KVM_MEM_DEFAULT (64ULL << 20)
+
 struct vmm_config {
     struct host_config host;
     unsigned nguests;
     struct guest_config guest[VMM_MAX_GUESTS];  /* dev[].guest_bdf always set */
     unsigned workloads[VMM_MAX_GUESTS];         /* bit i = workload i (enum vmcfg_wl) */
+    bool mem_given[VMM_MAX_GUESTS];             /* -m given (else the default) */
+    enum vmcfg_accel accel;
     bool json;
     bool verbose;                               /* host and guest kernel logs */
 };
+
+/* Whether every guest fits a KVM VM; when not, why (naming the guest). A
+ * guest without -m is given VMCFG_KVM_MEM_DEFAULT by vmcfg_use_kvm. */
+bool vmcfg_kvm_fits(const struct vmm_config *c, char *why, size_t n);
+/* Switches the guests without -m to the KVM default memory size. */
+void vmcfg_use_kvm(struct vmm_config *c);
 
 /* The name of workload i ("svm_sanity", ..., "dma"). */
 const char *vmcfg_wl_name(unsigned i);

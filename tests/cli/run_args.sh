@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # CLI test of `vsvm run` with a VMM command line (README "vsvm run with
-# guests", issue 6 item 1): refused command lines exit 2 with one line on
-# stderr naming the argument and nothing on stdout; a guest with svm=on and
-# one accelerator runs the four SVM workloads (JSON), one with svm=off the
-# dma workload (JSON), two guests at once (table).
+# guests", issue 6 item 1, issue 7 item 4): refused command lines exit 2
+# with one line on stderr naming the argument and nothing on stdout; a
+# guest with svm=on and one accelerator runs the four SVM workloads (JSON),
+# one with svm=off the dma workload (JSON), two guests at once (table); the
+# mode: -accel in-process, -accel kvm (or its refusal where KVM is not
+# usable), and the automatic choice, which the output names.
 #   usage: tests/cli/run_args.sh [path/to/vsvm]   (default build/${CFG:-gcc}/vsvm)
 # Prints "N passed, N failed"; exits non-zero when anything failed.
 set -u
@@ -67,6 +69,10 @@ refused "accelerator 1 behind unit 3" -host accel-units=0:3
 refused "cannot hold" -host mem=256M -m 256M
 refused "-name x" -name x -guest -name x
 refused "at most 4 guests" -guest -guest -guest -guest -guest
+refused "-accel tcg: unknown accelerator" -accel tcg
+refused "-accel needs a value" -accel
+refused "-accel: the accelerator was chosen already" -enable-kvm -accel in-process
+refused "a KVM guest at most 120M" -accel kvm -m 256M $SVM
 
 # svm=on on host units without nesting: refused when the guest is built
 # (exit 1, the reason on stderr), before anything runs.
@@ -84,6 +90,7 @@ import json, sys
 rc, d = int(sys.argv[1]), json.loads(sys.argv[2])
 assert rc == 0, "exit status"
 assert d["command"] == "run" and d["mode"] == "in-process" and d["passed"] is True, d
+assert "256M" in d["mode_reason"] or "not usable" in d["mode_reason"], d   # too big for KVM
 (g,) = d["guests"]
 assert g["name"] == "guest0" and g["svm"] is True and g["memory_mib"] == 256, g
 assert g["devices"] == [{"guest_bdf": "00:06.0", "host_bdf": "0000:00:02.0", "unit": 0}], g
@@ -96,13 +103,17 @@ for w in g["workloads"]:
     assert w["operations"] >= ops and w["page_requests"] >= prs, w
 PY
 
-# svm=off (the default): the dma workload, whose stale-IOVA accesses fault.
+# svm=off (the default): the dma workload, whose stale-IOVA accesses fault;
+# on KVM when /dev/kvm is usable (the guest kernel's DMA API), in-process
+# otherwise.
 run -device intel-iommu -device vfio-pci,host=0000:00:03.0 -json
 python3 - "$RC" "$OUT" <<'PY' && ok || bad "one guest with svm=off (exit $RC): $ERR"
 import json, sys
 rc, d = int(sys.argv[1]), json.loads(sys.argv[2])
 assert rc == 0 and d["passed"] is True, d
+assert (d["mode"], d["mode_reason"] == "/dev/kvm is usable") in (("kvm", True), ("in-process", False)), d
 (g,) = d["guests"]
+assert g["memory_mib"] == (64 if d["mode"] == "kvm" else 256), g
 assert g["svm"] is False and g["devices"][0]["unit"] == 1, g
 (w,) = g["workloads"]
 assert w["workload"] == "dma" and w["passed"] is True and w["errors"] == 0, w
@@ -118,6 +129,38 @@ if [ "$RC" -eq 0 ] && [ "$(grep -c ' PASS ' <<<"$OUT")" -eq 3 ] && tail -1 <<<"$
     ok
 else
     bad "two guests (exit $RC): $OUT $ERR"
+fi
+
+# -accel in-process: the mode as asked, whatever /dev/kvm can do.
+run -accel in-process $SVM -device vfio-pci,host=00:02.0 -workload svm_sanity -json
+python3 - "$RC" "$OUT" <<'PY' && ok || bad "-accel in-process (exit $RC): $ERR"
+import json, sys
+rc, d = int(sys.argv[1]), json.loads(sys.argv[2])
+assert rc == 0 and d["mode"] == "in-process" and d["mode_reason"] == "-accel in-process", d
+assert "end" not in d["guests"][0], d
+PY
+
+# -accel kvm: a KVM guest with two accelerators (dev=N in its kernel) runs
+# two workloads on each; where KVM is not usable, exit 1 with the reason.
+run -accel kvm -host accels=3 $SVM -device vfio-pci,host=00:02.0 -device vfio-pci,host=00:04.0 \
+    -workload svm_sanity,svm_fault -json
+if [ "$RC" -eq 1 ] && grep -q "KVM is not usable here" <<<"$ERR" && [ -z "$OUT" ]; then
+    echo "note: KVM is not usable here; -accel kvm refused as it must be"
+    ok
+else
+    python3 - "$RC" "$OUT" <<'PY' && ok || bad "-accel kvm (exit $RC): $ERR"
+import json, sys
+rc, d = int(sys.argv[1]), json.loads(sys.argv[2])
+assert rc == 0 and d["mode"] == "kvm" and d["passed"] is True, d
+(g,) = d["guests"]
+assert g["end"] == "exit" and g["memory_mib"] == 64 and g["vmsis"] > 0, g
+got = [(w["workload"], w["device"]) for w in g["workloads"]]
+assert got == [("svm_sanity", "00:04.0"), ("svm_fault", "00:04.0"),
+               ("svm_sanity", "00:05.0"), ("svm_fault", "00:05.0")], got
+for w in g["workloads"]:
+    assert w["passed"] is True and w["errors"] == 0, w
+    assert w["workload"] != "svm_fault" or (w["page_requests"] >= 16 and w["faults"] == 1), w
+PY
 fi
 
 echo "$passed passed, $failed failed"

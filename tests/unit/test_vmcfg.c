@@ -166,6 +166,36 @@ static void test_guests(void **state)
     assert_int_equal(c.nguests, VMM_MAX_GUESTS);
 }
 
+/* -accel (issue 7 item 4): the mode, and KVM's guest memory: 64M unless
+ * -m says otherwise, at most VMCFG_KVM_MEM_MAX; without -accel the choice
+ * is run time's (vmcfg_kvm_fits, vmcfg_use_kvm). */
+static void test_accel(void **state)
+{
+    (void)state;
+    struct vmm_config c;
+    accept("-m 100M -guest", &c);
+    assert_int_equal(c.accel, VMCFG_ACCEL_AUTO);
+    assert_true(c.mem_given[0]);
+    assert_false(c.mem_given[1]);
+    assert_int_equal(c.guest[1].mem_size, 256ULL << 20);      /* in-process default */
+    assert_true(vmcfg_kvm_fits(&c, why, sizeof(why)));
+    vmcfg_use_kvm(&c);
+    assert_int_equal(c.guest[0].mem_size, 100ULL << 20);      /* as given */
+    assert_int_equal(c.guest[1].mem_size, VMCFG_KVM_MEM_DEFAULT);
+    accept("-name a -guest -m 121M", &c);
+    assert_false(vmcfg_kvm_fits(&c, why, sizeof(why)));
+    assert_non_null(strstr(why, "guest1 has 121M"));
+    accept("-accel kvm -name a -guest -m 120M", &c);
+    assert_int_equal(c.accel, VMCFG_ACCEL_KVM);
+    assert_int_equal(c.guest[0].mem_size, VMCFG_KVM_MEM_DEFAULT);
+    assert_int_equal(c.guest[1].mem_size, VMCFG_KVM_MEM_MAX);
+    accept("--enable-kvm", &c);
+    assert_int_equal(c.accel, VMCFG_ACCEL_KVM);
+    accept("-accel in-process -m 3G", &c);
+    assert_int_equal(c.accel, VMCFG_ACCEL_IN_PROCESS);
+    assert_int_equal(c.guest[0].mem_size, 3ULL << 30);
+}
+
 /* Each refused line and what its message must contain. */
 static const struct { const char *line, *says, *also; } bad[] = {
     { "-foo", "unknown option '-foo'", NULL },
@@ -251,6 +281,12 @@ static const struct { const char *line, *says, *also; } bad[] = {
     { "-host mem=3G -m 3G", "-host mem=3G", "3072M plus 64M" },
     { "-m 32M -guest -guest -guest -guest", "-guest", "at most 4 guests" },
     { "-guest -guest -guest -guest -guest", "-guest", "at most 4 guests" },
+    { "-accel", "-accel needs a value", NULL },
+    { "-accel tcg", "-accel tcg", "unknown accelerator" },
+    { "-accel kvm -accel kvm", "-accel", "chosen already" },
+    { "-enable-kvm -accel in-process", "-accel", "chosen already" },
+    { "-accel kvm -m 128M", "-accel kvm", "guest0 has 128M" },
+    { "-enable-kvm -m 64M -guest -name big -m 121M", "-accel kvm", "big has 121M" },
 };
 
 static void test_refusals(void **state)
@@ -284,7 +320,7 @@ int main(void)
         cmocka_unit_test(test_defaults),   cmocka_unit_test(test_full_guest),
         cmocka_unit_test(test_forms),      cmocka_unit_test(test_host),
         cmocka_unit_test(test_guests),     cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_short_buffer),
+        cmocka_unit_test(test_short_buffer), cmocka_unit_test(test_accel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
