@@ -112,12 +112,21 @@ static unsigned faults_only_from(struct host *h, uint16_t sid)
 }
 
 /* Runs bad_cmdline on the bad guest while the good guest and the host
- * lane work; checks what every test checks (the bad console shows expect)
- * and returns the bad guest's report, exit counts and device statistics
- * (read right after its run ended). */
+ * lane work; checks what every test checks (the bad console shows expect). */
+/* What became of the bad guest: its report, exit counts and its device's
+ * statistics read right after its run ended. */
+struct outcome {
+    struct kvm_report r;
+    struct kvm_machine_stats st;
+    struct accel_stats dev;
+};
+
 static void contain(const char *bad_cmdline, const char *expect, uint64_t bad_timeout,
-                    struct kvm_report *r, struct kvm_machine_stats *st, struct accel_stats *dev)
+                    struct outcome *o)
 {
+    struct kvm_report *r = &o->r;
+    struct kvm_machine_stats *st = &o->st;
+    struct accel_stats *dev = &o->dev;
     struct host *h = tm_host(2, 3, 512 * MiB);
     struct kvm_machine *bad = machine(h, "bad", BAD_ACC);
     struct kvm_machine *good = machine(h, "good", GOOD_ACC);
@@ -187,12 +196,10 @@ static void test_kernel_fault(void **state)
     (void)state;
     if (kvm_skip())
         skip();
-    struct kvm_report r;
-    struct kvm_machine_stats st;
-    struct accel_stats dev;
-    contain("iommu svm_sanity kfault", "kfault: reading", 120 * SEC, &r, &st, &dev);
-    assert_int_equal(r.end, KVM_END_EXIT);
-    assert_int_equal(r.status, KVM_EXIT_PANIC);
+    struct outcome o;
+    contain("iommu svm_sanity kfault", "kfault: reading", 120 * SEC, &o);
+    assert_int_equal(o.r.end, KVM_END_EXIT);
+    assert_int_equal(o.r.status, KVM_EXIT_PANIC);
 }
 
 /* A triple fault with the device in use: KVM's shutdown exit. */
@@ -201,12 +208,10 @@ static void test_kernel_triple_fault(void **state)
     (void)state;
     if (kvm_skip())
         skip();
-    struct kvm_report r;
-    struct kvm_machine_stats st;
-    struct accel_stats dev;
-    contain("iommu svm_sanity ktriple", "ktriple: empty IDT", 120 * SEC, &r, &st, &dev);
-    assert_int_equal(r.end, KVM_END_SHUTDOWN);
-    assert_true(r.rip >= KVM_KERNEL_BASE);          /* in the kernel's text */
+    struct outcome o;
+    contain("iommu svm_sanity ktriple", "ktriple: empty IDT", 120 * SEC, &o);
+    assert_int_equal(o.r.end, KVM_END_SHUTDOWN);
+    assert_true(o.r.rip >= KVM_KERNEL_BASE);          /* in the kernel's text */
 }
 
 /* A ring-0 spin with interrupts off: the watchdog stops the vCPU. */
@@ -215,13 +220,11 @@ static void test_kernel_spin(void **state)
     (void)state;
     if (kvm_skip())
         skip();
-    struct kvm_report r;
-    struct kvm_machine_stats st;
-    struct accel_stats dev;
-    contain("iommu svm_sanity kspin", "kspin: interrupts off", 8 * SEC, &r, &st, &dev);
-    assert_int_equal(r.end, KVM_END_TIMEOUT);
-    assert_int_equal(r.cs & 3, 0);                  /* stopped in ring 0 */
-    assert_true(r.rip >= KVM_KERNEL_BASE);
+    struct outcome o;
+    contain("iommu svm_sanity kspin", "kspin: interrupts off", 8 * SEC, &o);
+    assert_int_equal(o.r.end, KVM_END_TIMEOUT);
+    assert_int_equal(o.r.cs & 3, 0);                  /* stopped in ring 0 */
+    assert_true(o.r.rip >= KVM_KERNEL_BASE);
 }
 
 /* A process's call hangs the kernel with interrupts off right after it
@@ -234,14 +237,11 @@ static void test_kernel_stall_with_page_requests(void **state)
     (void)state;
     if (kvm_skip())
         skip();
-    struct kvm_report r;
-    struct kvm_machine_stats st;
-    struct accel_stats dev;
-    contain("iommu stall", "stall: 64 stores to untouched pages submitted", 8 * SEC, &r, &st,
-            &dev);
-    assert_int_equal(r.end, KVM_END_TIMEOUT);
-    assert_int_equal(r.cs & 3, 0);
-    assert_true(dev.page_requests > dev.page_responses);    /* unanswered when it was stopped */
+    struct outcome o;
+    contain("iommu stall", "stall: 64 stores to untouched pages submitted", 8 * SEC, &o);
+    assert_int_equal(o.r.end, KVM_END_TIMEOUT);
+    assert_int_equal(o.r.cs & 3, 0);
+    assert_true(o.dev.page_requests > o.dev.page_responses);    /* unanswered when it was stopped */
 }
 
 /* Garbage to every register the guest can reach and to its own IOMMU
@@ -258,16 +258,14 @@ static void test_kernel_garbage(void **state)
         "iommu kgarbage:c0ffee svm_storedw_loop",
     };
     for (unsigned i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
-        struct kvm_report r;
-        struct kvm_machine_stats st;
-        struct accel_stats dev;
-        contain(runs[i], "kgarbage: seed", 30 * SEC, &r, &st, &dev);
+        struct outcome o;
+        contain(runs[i], "kgarbage: seed", 30 * SEC, &o);
         /* it got its garbage out: each kind of target was hit */
-        assert_true(st.unit_accesses > 500);
-        assert_true(st.bar_accesses > 500);
-        assert_true(st.cfg_accesses > 500);
-        assert_true(st.other_accesses > 500);
-        assert_true(r.end != KVM_END_NONE && r.end != KVM_END_ERROR);
+        assert_true(o.st.unit_accesses > 500);
+        assert_true(o.st.bar_accesses > 500);
+        assert_true(o.st.cfg_accesses > 500);
+        assert_true(o.st.other_accesses > 500);
+        assert_true(o.r.end != KVM_END_NONE && o.r.end != KVM_END_ERROR);
     }
 }
 
