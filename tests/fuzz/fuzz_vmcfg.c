@@ -6,7 +6,8 @@
  * line gives a configuration within the documented limits (1..4 guests,
  * at most 4 devices each, host units and accelerators in range, every
  * accelerator behind an existing unit, host memory 16M..16G, guest memory
- * 16M..3G, every guest device with a guest address). */
+ * 16M..3G, at most VMCFG_KVM_MEM_MAX with -accel kvm, every guest device
+ * with a guest address). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ static void check_ok(const struct vmm_config *c)
         if (gc->ndevs > GUEST_MAX_DEVS || gc->mem_size < VMCFG_GUEST_MEM_MIN ||
             gc->mem_size > VMCFG_GUEST_MEM_MAX || !memchr(gc->name, 0, sizeof(gc->name)))
             abort();
+        if (c->accel == VMCFG_ACCEL_KVM && gc->mem_size > VMCFG_KVM_MEM_MAX)
+            abort();   /* -accel kvm: every guest fits a KVM VM */
         for (unsigned d = 0; d < gc->ndevs; d++)
             if (!gc->dev[d].guest_bdf)
                 abort();   /* dev[].guest_bdf always set (vmcfg.h) */

@@ -103,6 +103,8 @@ VMCFG = {
         (["-guest", "-name", "g%d" % i, "-device", "intel-iommu,svm=on,aw-bits=57,caching-mode=yes",
           "-device", "vfio-pci,host=00:%02x.0" % (2 + i), "-workload", "all"] for i in range(4)), []),
     "refused-cm": ["-device", "intel-iommu,caching-mode=off", "-device", "vfio-pci,host=00:02.0"],
+    "accel-kvm": ["-accel", "kvm", "-host", "accels=3"] + SVM + ["-device", "vfio-pci,host=00:02.0",
+                  "-device", "vfio-pci,host=00:04.0", "-guest", "-enable-kvm", "-m", "120M"] + IOMMU,
     "refused-mem": ["-host", "mem=256M", "-m", "256M", "-machine", "type=q35"],
     "refused-dup": SVM + ["-device", "vfio-pci,host=00:02.0,addr=5", "-device",
                           "vfio-pci,host=00:03.0,addr=05.0"],
