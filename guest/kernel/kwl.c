@@ -101,7 +101,7 @@ static void cmd_probe(const char *list)
     if (!s || *s || !n) {
         r = (struct wl_result){ .name = "isolation_probe", .errors = 1 };
         snprintf(r.detail, sizeof(r.detail), "bad target list '%s' (at most %d hex addresses)",
-                    list, KVM_PROBE_MAX);
+                 list, KVM_PROBE_MAX);
         report(&r);
         return;
     }

@@ -6,7 +6,7 @@
 #include "dev/accel_regs.h"
 #include "ulib.h"
 
-#define DEV 0                   /* the guest's first accelerator */
+#define DEV 0                   /* the process's first device: accelerator N of dev=N */
 #define BATCH_MAX 1024          /* commands per batch area */
 #define TIMEOUT_MS 10000
 #define SPIN_CYCLES 200000ULL   /* ring-3 polling of the completion record before sleeping */

@@ -64,7 +64,7 @@ struct kvm_boot_info {
 _Static_assert(sizeof(struct kvm_boot_info) <= KVM_FW_GPA - KVM_BOOT_INFO_GPA,
                "the boot information fits its page");
 #define KVM_PROBE_MARKER 0x5EC0BAD5u  /* what probe: stores (the in-process scenario's) */
-#define KVM_PROBE_MAX    32           /* targets of one probe: */
+#define KVM_PROBE_MAX    32           /* addresses one probe: word may name */
 
 /* ---- VMM I/O ports (ring 0 only: port I/O from ring 3 #GPs here) ------ */
 #define KVM_PORT_PUTS   0x0500  /* 32-bit write: GPA of a NUL-terminated line (< 4 KiB) */

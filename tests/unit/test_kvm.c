@@ -726,7 +726,9 @@ static void test_probe(void **state)
 
 /* Two assigned devices: dev=N picks the one the next programs use (a
  * process's device 0 is the kernel's accelerator N). The host's
- * accelerators show which device did the work. */
+ * accelerators show which device did the work. Malformed words (a device
+ * that cannot exist, a probe: without addresses) are reported and change
+ * nothing. */
 static void test_dev_select(void **state)
 {
     (void)state;
@@ -735,17 +737,18 @@ static void test_dev_select(void **state)
     struct host *h = kvm_host(2);
     struct kvm_machine *m = kvm_guest(h, true, 0, 2);
     struct kvm_report r;
-    run_machine(m, "iommu dev=1 svm_sanity dev=9 svm_sanity dev=0 svm_sanity", &r);
+    run_machine(m, "iommu dev=1 svm_sanity dev=9 svm_sanity probe:x1 dev=0 svm_sanity", &r);
     const char *con = kvm_machine_console(m);
     assert_non_null(strstr(con, "accel 00:04.0: probe ok"));
     assert_non_null(strstr(con, "accel 00:05.0: probe ok"));
     assert_non_null(strstr(con, "kernel: bad device 'dev=9'"));
-    struct kvm_wl_result res[4];
-    assert_int_equal(kvm_machine_results(m, res, 4), 3);
-    for (unsigned i = 0; i < 3; i++) {
-        assert_string_equal(res[i].name, "svm_sanity");
-        assert_true(res[i].passed);
+    struct kvm_wl_result res[5];
+    assert_int_equal(kvm_machine_results(m, res, 5), 4);
+    for (unsigned i = 0; i < 4; i++) {
+        assert_string_equal(res[i].name, i == 2 ? "isolation_probe" : "svm_sanity");
+        assert_true(res[i].passed == (i != 2));
     }
+    assert_non_null(strstr(res[2].detail, "bad target list 'x1'"));
     struct accel_stats s0, s1;
     accel_get_stats(h->acc[0].dev, &s0);
     accel_get_stats(h->acc[1].dev, &s1);
