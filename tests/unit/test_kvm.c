@@ -20,6 +20,7 @@
 #include "kvm/kvm.h"
 #include "kvm/kvm_fw.h"
 #include "kvm/kvm_machine.h"
+#include "support/machines.h"
 #include "lib/hw_regs.h"
 #include "viommu/viommu.h"
 #include "vmm/guest.h"
@@ -38,15 +39,6 @@ struct fx {
     uint64_t last_gpa, last_val;
     unsigned last_size;
 };
-
-static bool kvm_skip(void)
-{
-    char why[160];
-    if (kvm_usable(why, sizeof(why)) == 0)
-        return false;
-    print_message("SKIP: KVM tests need a usable /dev/kvm: %s\n", why);
-    return true;
-}
 
 static uint64_t t_read(void *ctx, uint64_t gpa, unsigned size)
 {
@@ -133,7 +125,7 @@ static void show(const struct fx *f, const struct kvm_report *r)
 static void test_slots_follow_frames(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     /* one slot per run of consecutive frames: as many as the map's runs */
     unsigned runs = 0;
@@ -148,7 +140,7 @@ static void test_slots_follow_frames(void **state)
 static void test_boot_ring3(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     boot(f, "hello segv demo");
     struct kvm_report r;
@@ -182,7 +174,7 @@ static void test_boot_ring3(void **state)
 static void test_mmio_and_msi(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     boot(f, "mmio irq");
     struct kvm_report r;
@@ -207,7 +199,7 @@ static void test_mmio_and_msi(void **state)
 static void test_watchdog(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     boot(f, "spin");
     struct kvm_report r;
@@ -229,7 +221,7 @@ static void test_watchdog(void **state)
 static void test_triple_fault(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     static const uint8_t bad[] = { 0x0F, 0x0B };
     boot_image(f, bad, sizeof(bad), "");
@@ -248,7 +240,7 @@ static void test_triple_fault(void **state)
 static void test_unknown_program(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     boot(f, "nosuch hello");
     struct kvm_report r;
@@ -264,7 +256,7 @@ static void test_unknown_program(void **state)
 static void test_cmdline_limit(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     static char cmd[KVM_CMDLINE_MAX + 1];
     memset(cmd, ' ', KVM_CMDLINE_MAX);
@@ -288,7 +280,7 @@ static void test_cmdline_limit(void **state)
 static void test_dmar_in_guest(void **state)
 {
     struct fx *f = *state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     uint8_t dmar[256];
     size_t len = kvm_guest_dmar(dmar_devs, 2, 48, dmar, sizeof(dmar));
@@ -411,7 +403,7 @@ static void v_msi(void *opaque, uint64_t addr, uint32_t data)
 static void test_viommu_bringup(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct host_config hc;
     host_config_default(&hc);
@@ -526,7 +518,7 @@ static void run_machine(struct kvm_machine *m, const char *cmdline, struct kvm_r
 static void test_svm_workloads(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct host *h = kvm_host(1);
     struct kvm_machine *m = kvm_guest(h, true, 0, 1);
@@ -574,7 +566,7 @@ static void test_svm_workloads(void **state)
 static void test_cpu_iommu_agreement(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct host *h = kvm_host(1);
     struct kvm_machine *m = kvm_guest(h, true, 0, 1);
@@ -624,7 +616,7 @@ static void one_result(struct kvm_machine *m, const char *name, struct kvm_wl_re
 static void test_dma_svm_off(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct host *h = kvm_host(1);
     struct kvm_machine *m = kvm_guest(h, false, 0, 1);
@@ -658,7 +650,7 @@ static void test_dma_svm_off(void **state)
 static void test_svm_refused_svm_off(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct host *h = kvm_host(1);
     struct kvm_machine *m = kvm_guest(h, false, 0, 1);
@@ -688,7 +680,7 @@ static void test_svm_refused_svm_off(void **state)
 static void test_probe(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     enum { TARGETS = 16 };
     struct host *h = kvm_host(2);
@@ -732,7 +724,7 @@ static void test_probe(void **state)
 static void test_dev_select(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct host *h = kvm_host(2);
     struct kvm_machine *m = kvm_guest(h, true, 0, 2);

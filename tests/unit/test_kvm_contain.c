@@ -39,15 +39,6 @@
  * guest's); unit 1 has accelerator 1 (a host process's). */
 enum { BAD_ACC = 0, HOST_ACC = 1, GOOD_ACC = 2 };
 
-static bool kvm_skip(void)
-{
-    char why[160];
-    if (kvm_usable(why, sizeof(why)) == 0)
-        return false;
-    print_message("SKIP: KVM containment tests need a usable /dev/kvm: %s\n", why);
-    return true;
-}
-
 static struct kvm_machine *machine(struct host *h, const char *name, unsigned acc)
 {
     struct guest_config c;
@@ -194,7 +185,7 @@ static void contain(const char *bad_cmdline, const char *expect, uint64_t bad_ti
 static void test_kernel_fault(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct outcome o;
     contain("iommu svm_sanity kfault", "kfault: reading", 120 * SEC, &o);
@@ -206,7 +197,7 @@ static void test_kernel_fault(void **state)
 static void test_kernel_triple_fault(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct outcome o;
     contain("iommu svm_sanity ktriple", "ktriple: empty IDT", 120 * SEC, &o);
@@ -218,7 +209,7 @@ static void test_kernel_triple_fault(void **state)
 static void test_kernel_spin(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct outcome o;
     contain("iommu svm_sanity kspin", "kspin: interrupts off", 8 * SEC, &o);
@@ -235,7 +226,7 @@ static void test_kernel_spin(void **state)
 static void test_kernel_stall_with_page_requests(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     struct outcome o;
     contain("iommu stall", "stall: 64 stores to untouched pages submitted", 8 * SEC, &o);
@@ -250,7 +241,7 @@ static void test_kernel_stall_with_page_requests(void **state)
 static void test_kernel_garbage(void **state)
 {
     (void)state;
-    if (kvm_skip())
+    if (tm_kvm_skip())
         skip();
     static const char *const runs[] = {
         "iommu svm_sanity kgarbage:1 svm_sanity",

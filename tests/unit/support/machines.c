@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 
+#include "kvm/kvm.h"
 #include "support/machines.h"
 #include "vmm/guest.h"
 #include "vmm/host.h"
@@ -39,4 +40,13 @@ struct guest *tm_guest(struct host *h, bool svm, uint16_t host_bdf)
     if (!g)
         fail_msg("guest_create: %s", why);
     return g;
+}
+
+bool tm_kvm_skip(void)
+{
+    char why[160];
+    if (kvm_usable(why, sizeof(why)) == 0)
+        return false;
+    print_message("SKIP: KVM tests need a usable /dev/kvm: %s\n", why);
+    return true;
 }

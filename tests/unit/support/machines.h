@@ -1,5 +1,6 @@
 /* The machines the system tests build: a host with its units and
- * accelerators, and an in-process guest with one assigned accelerator.
+ * accelerators, and an in-process guest with one assigned accelerator;
+ * whether KVM guests can run here.
  * Failures end the test (fail_msg with the reason). VSVM_VERBOSE in the
  * environment shows the kernels' logs. */
 #ifndef VSVM_TESTS_SUPPORT_MACHINES_H
@@ -15,5 +16,9 @@ struct guest;
 struct host *tm_host(unsigned nunits, unsigned naccels, uint64_t mem_size);
 /* A guest (defaults of guest_config_default) with host_bdf assigned. */
 struct guest *tm_guest(struct host *h, bool svm, uint16_t host_bdf);
+
+/* True, after printing why, when /dev/kvm cannot run a guest: the caller
+ * skips (KVM tests skip with the reason, never fail, without KVM). */
+bool tm_kvm_skip(void);
 
 #endif
