@@ -463,39 +463,6 @@ static void test_viommu_bringup(void **state)
 
 /* ---- KVM guests with an assigned accelerator (issue 7 items 3-5) ------- */
 
-/* One unit with naccels accelerators behind it. */
-static struct host *kvm_host(unsigned naccels)
-{
-    struct host_config hc;
-    host_config_default(&hc);
-    hc.nunits = 1, hc.naccels = naccels;
-    for (unsigned i = 0; i < naccels; i++)
-        hc.accel_unit[i] = 0;
-    char why[200] = "";
-    struct host *h = host_create(&hc, why, sizeof(why));
-    if (!h)
-        print_message("host_create: %s\n", why);
-    assert_non_null(h);
-    return h;
-}
-
-/* A KVM guest with svm=on|off and the host's accelerators first..first+ndevs-1
- * assigned (its 00:04.0, 00:05.0, ... in that order). */
-static struct kvm_machine *kvm_guest(struct host *h, bool svm, unsigned first, unsigned ndevs)
-{
-    struct guest_config c;
-    guest_config_default(&c);
-    c.svm = svm, c.ndevs = ndevs, c.mem_size = 32 * MiB;
-    for (unsigned i = 0; i < ndevs; i++)
-        c.dev[i].host_bdf = h->acc_bdf[first + i];
-    char why[200] = "";
-    struct kvm_machine *m = kvm_machine_create(h, &c, why, sizeof(why));
-    if (!m)
-        print_message("kvm_machine_create: %s\n", why);
-    assert_non_null(m);
-    return m;
-}
-
 static void run_machine(struct kvm_machine *m, const char *cmdline, struct kvm_report *r)
 {
     char why[200] = "";
@@ -520,8 +487,8 @@ static void test_svm_workloads(void **state)
     (void)state;
     if (tm_kvm_skip())
         skip();
-    struct host *h = kvm_host(1);
-    struct kvm_machine *m = kvm_guest(h, true, 0, 1);
+    struct host *h = tm_host(1, 1, 512 * MiB);
+    struct kvm_machine *m = tm_kvm_machine(h, NULL, true, 0, 1, 32 * MiB);
     struct kvm_report r;
     run_machine(m, "iommu svm_sanity svm_fault svm_storedw_loop svm_pointer_chase", &r);
     const char *con = kvm_machine_console(m);
@@ -568,8 +535,8 @@ static void test_cpu_iommu_agreement(void **state)
     (void)state;
     if (tm_kvm_skip())
         skip();
-    struct host *h = kvm_host(1);
-    struct kvm_machine *m = kvm_guest(h, true, 0, 1);
+    struct host *h = tm_host(1, 1, 512 * MiB);
+    struct kvm_machine *m = tm_kvm_machine(h, NULL, true, 0, 1, 32 * MiB);
     struct kvm_report r;
     run_machine(m, "iommu agree", &r);
     struct kvm_wl_result res[2];
@@ -618,8 +585,8 @@ static void test_dma_svm_off(void **state)
     (void)state;
     if (tm_kvm_skip())
         skip();
-    struct host *h = kvm_host(1);
-    struct kvm_machine *m = kvm_guest(h, false, 0, 1);
+    struct host *h = tm_host(1, 1, 512 * MiB);
+    struct kvm_machine *m = tm_kvm_machine(h, NULL, false, 0, 1, 32 * MiB);
     struct kvm_report r;
     run_machine(m, "iommu dma", &r);
     struct kvm_wl_result res;
@@ -652,8 +619,8 @@ static void test_svm_refused_svm_off(void **state)
     (void)state;
     if (tm_kvm_skip())
         skip();
-    struct host *h = kvm_host(1);
-    struct kvm_machine *m = kvm_guest(h, false, 0, 1);
+    struct host *h = tm_host(1, 1, 512 * MiB);
+    struct kvm_machine *m = tm_kvm_machine(h, NULL, false, 0, 1, 32 * MiB);
     struct kvm_report r;
     char why[200] = "";
     assert_int_equal(kvm_machine_run(m, "iommu svm_sanity", 300 * SEC, &r, why, sizeof(why)), 0);
@@ -683,8 +650,9 @@ static void test_probe(void **state)
     if (tm_kvm_skip())
         skip();
     enum { TARGETS = 16 };
-    struct host *h = kvm_host(2);
-    struct kvm_machine *att = kvm_guest(h, true, 0, 1), *vic = kvm_guest(h, true, 1, 1);
+    struct host *h = tm_host(1, 2, 512 * MiB);
+    struct kvm_machine *att = tm_kvm_machine(h, "attacker", true, 0, 1, 32 * MiB);
+    struct kvm_machine *vic = tm_kvm_machine(h, "victim", true, 1, 1, 32 * MiB);
     static char cmd[KVM_CMDLINE_MAX];
     uint64_t target[TARGETS];
     int len = snprintf(cmd, sizeof(cmd), "iommu probe:");
@@ -726,8 +694,8 @@ static void test_dev_select(void **state)
     (void)state;
     if (tm_kvm_skip())
         skip();
-    struct host *h = kvm_host(2);
-    struct kvm_machine *m = kvm_guest(h, true, 0, 2);
+    struct host *h = tm_host(1, 2, 512 * MiB);
+    struct kvm_machine *m = tm_kvm_machine(h, NULL, true, 0, 2, 32 * MiB);
     struct kvm_report r;
     run_machine(m, "iommu dev=1 svm_sanity dev=9 svm_sanity probe:x1 dev=0 svm_sanity", &r);
     const char *con = kvm_machine_console(m);

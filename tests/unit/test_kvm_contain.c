@@ -39,19 +39,6 @@
  * guest's); unit 1 has accelerator 1 (a host process's). */
 enum { BAD_ACC = 0, HOST_ACC = 1, GOOD_ACC = 2 };
 
-static struct kvm_machine *machine(struct host *h, const char *name, unsigned acc)
-{
-    struct guest_config c;
-    guest_config_default(&c);
-    snprintf(c.name, sizeof(c.name), "%s", name);
-    c.svm = true, c.ndevs = 1, c.dev[0].host_bdf = h->acc_bdf[acc], c.mem_size = 16 * MiB;
-    char why[200] = "";
-    struct kvm_machine *m = kvm_machine_create(h, &c, why, sizeof(why));
-    if (!m)
-        fail_msg("kvm_machine_create %s: %s", name, why);
-    return m;
-}
-
 static void show(struct kvm_machine *m, const struct kvm_report *r)
 {
     char buf[1024];
@@ -119,8 +106,8 @@ static void contain(const char *bad_cmdline, const char *expect, uint64_t bad_ti
     struct kvm_machine_stats *st = &o->st;
     struct accel_stats *dev = &o->dev;
     struct host *h = tm_host(2, 3, 512 * MiB);
-    struct kvm_machine *bad = machine(h, "bad", BAD_ACC);
-    struct kvm_machine *good = machine(h, "good", GOOD_ACC);
+    struct kvm_machine *bad = tm_kvm_machine(h, "bad", true, BAD_ACC, 1, 16 * MiB);
+    struct kvm_machine *good = tm_kvm_machine(h, "good", true, GOOD_ACC, 1, 16 * MiB);
     char why[200] = "";
     assert_int_equal(kvm_machine_start(good, GOOD_PROGRAMS, why, sizeof(why)), 0);
     assert_int_equal(kvm_machine_start(bad, bad_cmdline, why, sizeof(why)), 0);

@@ -6,7 +6,9 @@
 #include <cmocka.h>
 #include <stdlib.h>
 
-#include "kvm/kvm.h"
+#include <stdio.h>
+
+#include "kvm/kvm_machine.h"
 #include "support/machines.h"
 #include "vmm/guest.h"
 #include "vmm/host.h"
@@ -40,6 +42,23 @@ struct guest *tm_guest(struct host *h, bool svm, uint16_t host_bdf)
     if (!g)
         fail_msg("guest_create: %s", why);
     return g;
+}
+
+struct kvm_machine *tm_kvm_machine(struct host *h, const char *name, bool svm, unsigned first,
+                                   unsigned ndevs, uint64_t mem_size)
+{
+    struct guest_config c;
+    char why[200];
+    guest_config_default(&c);
+    if (name)
+        snprintf(c.name, sizeof(c.name), "%s", name);
+    c.svm = svm, c.ndevs = ndevs, c.mem_size = mem_size, c.verbose = verbose();
+    for (unsigned i = 0; i < ndevs; i++)
+        c.dev[i].host_bdf = h->acc_bdf[first + i];
+    struct kvm_machine *m = kvm_machine_create(h, &c, why, sizeof(why));
+    if (!m)
+        fail_msg("kvm_machine_create: %s", why);
+    return m;
 }
 
 bool tm_kvm_skip(void)

@@ -11,12 +11,18 @@
 
 struct host;
 struct guest;
+struct kvm_machine;
 
 /* Accelerator i sits behind unit i % nunits. */
 struct host *tm_host(unsigned nunits, unsigned naccels, uint64_t mem_size);
 /* A guest (defaults of guest_config_default) with host_bdf assigned. */
 struct guest *tm_guest(struct host *h, bool svm, uint16_t host_bdf);
 
+/* A KVM guest machine (kvm/kvm_machine.h) named name (NULL: the default),
+ * svm=on|off, mem_size of RAM, with the host's accelerators first ..
+ * first + ndevs - 1 assigned as its 00:04.0, 00:05.0, ... */
+struct kvm_machine *tm_kvm_machine(struct host *h, const char *name, bool svm, unsigned first,
+                                   unsigned ndevs, uint64_t mem_size);
 /* True, after printing why, when /dev/kvm cannot run a guest: the caller
  * skips (KVM tests skip with the reason, never fail, without KVM). */
 bool tm_kvm_skip(void);
