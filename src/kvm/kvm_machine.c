@@ -12,7 +12,8 @@ struct kvm_machine {
     struct kvm_vm *vm;          /* set once created: MSIs before that are dropped */
     pthread_rwlock_t vm_lock;   /* m_msi reads vm under it; destroy clears vm under it */
     struct kvm_machine_stats st;
-    bool killed;                /* its guest died: devices reset, no new run */
+    bool killed;                /* its guest died: devices reset */
+    bool booted;                /* started once: no second boot */
 };
 
 static void count(uint64_t *c) { __atomic_add_fetch(c, 1, __ATOMIC_RELAXED); }
@@ -130,8 +131,14 @@ int kvm_machine_start(struct kvm_machine *m, const char *cmdline, char *why, siz
 {
     size_t dlen = 0;
     const uint8_t *dmar = guest_dmar(m->g, &dlen);
+    /* One boot per machine: a second one would meet the virtual unit, its
+     * shadowed bindings and the devices as the last run left them (there is
+     * no power-on reset of the guest machine), so it is refused. */
     if (m->killed)
         return snprintf(why, n, "the machine was stopped after its guest died"), -1;
+    if (m->booted)
+        return snprintf(why, n, "the machine has booted once already; create a new one"), -1;
+    m->booted = true;
     memset(&m->st, 0, sizeof(m->st));
     if (kvm_vm_boot(m->vm, kvm_guest_image, (size_t)(kvm_guest_image_end - kvm_guest_image),
                     cmdline, dmar, dlen, why, n))

@@ -38,7 +38,9 @@ int kvm_machine_run(struct kvm_machine *m, const char *cmdline, uint64_t timeout
 /* The same in two steps (other work may run in between). When the run
  * ends in anything but the guest's own exit, or in a kernel panic, the
  * guest is contained at once: its machine is killed and its devices are
- * reset (r->what says so), and the machine cannot be started again. */
+ * reset (r->what says so). A machine boots once: a second start is
+ * refused (there is no power-on reset of the virtual unit and devices
+ * between boots; a new run takes a new machine). */
 int kvm_machine_start(struct kvm_machine *m, const char *cmdline, char *why, size_t n);
 int kvm_machine_wait(struct kvm_machine *m, uint64_t timeout_ns, struct kvm_report *r, char *why,
                      size_t n);

@@ -522,6 +522,9 @@ static void test_svm_workloads(void **state)
                   (unsigned long long)st.unit_accesses, (unsigned long long)st.bar_accesses,
                   (unsigned long long)st.cfg_accesses, (unsigned long long)st.msis,
                   (unsigned long long)vs.page_requests);
+    char why[200] = "";         /* one boot per machine (kvm_machine.h) */
+    assert_int_not_equal(kvm_machine_start(m, "hello", why, sizeof(why)), 0);
+    assert_non_null(strstr(why, "booted once"));
     kvm_machine_destroy(m);
     host_destroy(h);
 }
