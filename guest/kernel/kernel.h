@@ -68,6 +68,11 @@ __attribute__((noreturn)) void vm_exit(uint32_t status);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int strcmp(const char *a, const char *b);
+/* What follows prefix in word, or NULL when word does not start with it. */
+const char *str_after(const char *word, const char *prefix);
+/* Hex digits (an optional 0x, at most 16) up to a ',' or the end of s into
+ * *v; the position after them, or NULL. */
+const char *parse_hex(const char *s, uint64_t *v);
 int os_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);   /* src/os/klog.c */
 
 /* cpu.c */

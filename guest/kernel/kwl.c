@@ -64,24 +64,6 @@ static struct os_accel *device(struct wl_result *r, const char *name)
     return NULL;
 }
 
-/* Hex digits (an optional 0x) up to a ',' or the end; the position after
- * them, or NULL when there are none or too many. */
-static const char *parse_hex(const char *s, uint64_t *v)
-{
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        s += 2;
-    unsigned n = 0;
-    for (*v = 0;; s++, n++) {
-        unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
-                     : *s >= 'a' && *s <= 'f' ? (unsigned)(*s - 'a' + 10)
-                     : *s >= 'A' && *s <= 'F' ? (unsigned)(*s - 'A' + 10) : 16u;
-        if (d == 16)
-            break;
-        *v = *v << 4 | d;
-    }
-    return n && n <= 16 && (!*s || *s == ',') ? s : NULL;
-}
-
 static void cmd_probe(const char *list)
 {
     static uint64_t target[KVM_PROBE_MAX];
@@ -109,14 +91,6 @@ static void cmd_probe(const char *list)
     report(&r);
 }
 
-/* What follows prefix in word, or NULL when word does not start with it. */
-static const char *after(const char *word, const char *prefix)
-{
-    while (*prefix && *word == *prefix)
-        word++, prefix++;
-    return *prefix ? NULL : word;
-}
-
 bool kcmd_workload(const char *word)
 {
     static struct wl_result r;
@@ -128,11 +102,11 @@ bool kcmd_workload(const char *word)
         return true;
     }
     const char *arg;
-    if ((arg = after(word, "probe:"))) {
+    if ((arg = str_after(word, "probe:"))) {
         cmd_probe(arg);
         return true;
     }
-    if ((arg = after(word, "dev="))) {
+    if ((arg = str_after(word, "dev="))) {
         unsigned n = 0;
         const char *s = arg;
         while (*s >= '0' && *s <= '9' && n < KVM_MAX_ACCELS)

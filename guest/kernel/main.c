@@ -27,6 +27,32 @@ int strcmp(const char *a, const char *b)
     return (unsigned char)*a - (unsigned char)*b;
 }
 
+/* What follows prefix in word, or NULL when word does not start with it. */
+const char *str_after(const char *word, const char *prefix)
+{
+    while (*prefix && *word == *prefix)
+        word++, prefix++;
+    return *prefix ? NULL : word;
+}
+
+/* Hex digits (an optional 0x) up to a ',' or the end; the position after
+ * them, or NULL when there are none or too many. */
+const char *parse_hex(const char *s, uint64_t *v)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    unsigned n = 0;
+    for (*v = 0;; s++, n++) {
+        unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
+                     : *s >= 'a' && *s <= 'f' ? (unsigned)(*s - 'a' + 10)
+                     : *s >= 'A' && *s <= 'F' ? (unsigned)(*s - 'A' + 10) : 16u;
+        if (d == 16)
+            break;
+        *v = *v << 4 | d;
+    }
+    return n && n <= 16 && (!*s || *s == ',') ? s : NULL;
+}
+
 /* One exit per line: the VMM reads the NUL-terminated line at its GPA.
  * The buffer lives in the kernel image, so its GPA is VA - KERNEL_BASE. */
 void kputs(const char *s)

@@ -123,32 +123,11 @@ static void garbage(uint64_t seed)
             counts[4], counts[5]);
 }
 
-static uint64_t parse_hex(const char *s)
-{
-    uint64_t v = 0;
-    for (; *s; s++) {
-        unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
-                   : *s >= 'a' && *s <= 'f' ? (unsigned)(*s - 'a' + 10) : 16;
-        if (d == 16)
-            break;
-        v = v << 4 | d;
-    }
-    return v;
-}
-
 void kcall_hang(void)
 {
     kprintf("kspin: interrupts off, spinning in ring 0\n");
     for (;;)
         __asm__ volatile("cli; pause" ::: "memory");
-}
-
-static bool starts_with(const char *w, const char *p)
-{
-    while (*p)
-        if (*w++ != *p++)
-            return false;
-    return true;
 }
 
 bool kcmd_misbehave(const char *word)
@@ -168,8 +147,13 @@ bool kcmd_misbehave(const char *word)
     }
     if (!strcmp(word, "kspin"))
         kcall_hang();
-    if (starts_with(word, "kgarbage:")) {
-        garbage(parse_hex(word + 9));
+    const char *seed = str_after(word, "kgarbage:");
+    if (seed) {
+        uint64_t v = 0;
+        if (!parse_hex(seed, &v))
+            kprintf("kernel: bad seed '%s' (kgarbage:HEX)\n", word);
+        else
+            garbage(v);
         return true;
     }
     return false;
