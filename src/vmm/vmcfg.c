@@ -335,34 +335,51 @@ static int finish_guest(struct ps *p, struct group *g, unsigned idx, struct vmm_
 _Static_assert(VMM_MAX_GUESTS * VMCFG_GUEST_MEM_MAX + VMCFG_HOST_RESERVE <= VMCFG_HOST_MEM_MAX,
                "the largest guests fit the largest host");
 
+static uint64_t guests_total(const struct vmm_config *c)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < c->nguests; i++)
+        total += c->guest[i].mem_size;
+    return total;
+}
+
+/* Without -host mem=: the default, grown to the guests' total plus the
+ * host's reserve when that is more. */
+static void size_host(struct vmm_config *c)
+{
+    struct host_config d;
+    host_config_default(&d);
+    uint64_t need = guests_total(c) + VMCFG_HOST_RESERVE;
+    if (!c->host_mem_given)
+        c->host.mem_size = need > d.mem_size ? need : d.mem_size;
+}
+
 static int finish(struct ps *p, struct vmm_config *out)
 {
     unsigned first = p->ng > 1 && !p->g[0].any;
-    uint64_t total = 0;
     if (p->ng - first > VMM_MAX_GUESTS)
         return fail(p, "-guest: at most %d guests", VMM_MAX_GUESTS);
     if (finish_host(p))
         return -1;
     out->host = p->host;
     out->host.verbose = out->verbose;
+    out->host_mem_given = p->mem_given;
     out->nguests = p->ng - first;
-    for (unsigned i = 0; i < out->nguests; i++) {
+    for (unsigned i = 0; i < out->nguests; i++)
         if (finish_guest(p, &p->g[first + i], i, out))
             return -1;
-        total += out->guest[i].mem_size;
-    }
     char why[160];
     if (out->accel == VMCFG_ACCEL_KVM) {
         if (!vmcfg_kvm_fits(out, why, sizeof(why)))
             return fail(p, "-accel kvm: %s", why);
         vmcfg_use_kvm(out);
     }
+    uint64_t total = guests_total(out);
     if (p->mem_given && total + VMCFG_HOST_RESERVE > p->host.mem_size)
         return fail(p, "-host %s: %lluM of host memory cannot hold the guests' %lluM plus %lluM "
                     "for the host", p->hostarg, (unsigned long long)(p->host.mem_size >> 20),
                     (unsigned long long)(total >> 20), VMCFG_HOST_RESERVE >> 20);
-    if (!p->mem_given && total + VMCFG_HOST_RESERVE > out->host.mem_size)
-        out->host.mem_size = total + VMCFG_HOST_RESERVE;
+    size_host(out);
     return 0;
 }
 
@@ -396,6 +413,7 @@ void vmcfg_use_kvm(struct vmm_config *c)
     for (unsigned i = 0; i < c->nguests; i++)
         if (!c->mem_given[i])
             c->guest[i].mem_size = VMCFG_KVM_MEM_DEFAULT;
+    size_host(c);
 }
 
 static void guest_defaults(struct guest_config *c)

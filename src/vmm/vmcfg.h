@@ -50,6 +50,7 @@ struct vmm_config {
     struct guest_config guest[VMM_MAX_GUESTS];  /* dev[].guest_bdf always set */
     unsigned workloads[VMM_MAX_GUESTS];         /* bit i = workload i (enum vmcfg_wl) */
     bool mem_given[VMM_MAX_GUESTS];             /* -m given (else the default) */
+    bool host_mem_given;                        /* -host mem= given (else sized to the guests) */
     enum vmcfg_accel accel;
     bool json;
     bool verbose;                               /* host and guest kernel logs */
@@ -58,7 +59,8 @@ struct vmm_config {
 /* Whether every guest fits a KVM VM; when not, why (naming the guest). A
  * guest without -m is given VMCFG_KVM_MEM_DEFAULT by vmcfg_use_kvm. */
 bool vmcfg_kvm_fits(const struct vmm_config *c, char *why, size_t n);
-/* Switches the guests without -m to the KVM default memory size. */
+/* Switches the guests without -m to the KVM default memory size (and the
+ * host's memory, unless -host mem= was given, to what they need). */
 void vmcfg_use_kvm(struct vmm_config *c);
 
 /* The name of workload i ("svm_sanity", ..., "dma"). */

@@ -189,6 +189,13 @@ static void test_accel(void **state)
     assert_int_equal(c.accel, VMCFG_ACCEL_KVM);
     assert_int_equal(c.guest[0].mem_size, VMCFG_KVM_MEM_DEFAULT);
     assert_int_equal(c.guest[1].mem_size, VMCFG_KVM_MEM_MAX);
+    accept("-name a -guest -guest -guest", &c);             /* 4 x 256M in-process */
+    assert_int_equal(c.host.mem_size, (4 * 256ULL << 20) + VMCFG_HOST_RESERVE);
+    vmcfg_use_kvm(&c);                                        /* 4 x 64M: the default host */
+    assert_int_equal(c.host.mem_size, 512ULL << 20);
+    accept("-host mem=2G -name a -guest", &c);
+    vmcfg_use_kvm(&c);
+    assert_int_equal(c.host.mem_size, 2ULL << 30);          /* as given */
     accept("--enable-kvm", &c);
     assert_int_equal(c.accel, VMCFG_ACCEL_KVM);
     accept("-accel in-process -m 3G", &c);
