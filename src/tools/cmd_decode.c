@@ -23,6 +23,7 @@
 
 #include "lib/hw.h"
 #include "tools/cmds.h"
+#include "tools/json.h"
 
 #define MAX_QWORDS 8
 #define QW_CHECK(ID, NAME, NQ, DESC) \
@@ -90,21 +91,6 @@ static int parse_qword(const char *text, uint64_t *out)
 
 /* ---- output ------------------------------------------------------------ */
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static int list_structs(bool json)
 {
     if (json)
@@ -116,11 +102,11 @@ static int list_structs(bool json)
             continue;
         }
         printf("%s{\"name\": ", i ? ", " : "");
-        json_string(s->name);
+        json_str(stdout, s->name);
         printf(", \"id\": ");
-        json_string(s->id);
+        json_str(stdout, s->id);
         printf(", \"qwords\": %u, \"description\": ", s->qwords);
-        json_string(s->desc);
+        json_str(stdout, s->desc);
         putchar('}');
     }
     if (json)
@@ -142,7 +128,7 @@ static void print_json(enum hw_struct_id id, const uint64_t *q, int type)
 {
     const struct hw_struct_desc *s = &hw_structs[id];
     printf("{\"structure\": ");
-    json_string(s->name);
+    json_str(stdout, s->name);
     if (type >= 0)
         printf(", \"type\": %d", type);
     printf(", ");
@@ -150,7 +136,7 @@ static void print_json(enum hw_struct_id id, const uint64_t *q, int type)
     printf(", \"fields\": {");
     for (unsigned i = 0; i < s->nfields; i++) {
         printf("%s", i ? ", " : "");
-        json_string(s->fields[i].name);
+        json_str(stdout, s->fields[i].name);
         printf(": %llu", (unsigned long long)hw_field_value(&s->fields[i], q));
     }
     printf("}, \"reserved_set\": [");

@@ -17,6 +17,7 @@
 
 #include "kvm/kvm.h"
 #include "tools/cmds.h"
+#include "tools/json.h"
 #include "tools/scenario.h"
 #include "tools/scenario_kvm.h"
 
@@ -224,9 +225,11 @@ static int run_cases(unsigned first, unsigned last, const struct mode *m, bool j
 {
     bool all_ok = true, many = last - first > 1;
     const char *mode = m->kvm ? "kvm" : "in-process";
-    if (json && many)
-        printf("{\"mode\": \"%s\", \"mode_reason\": \"%s\", \"scenarios\": [", mode, m->reason);
-    else if (!json && last > 1)
+    if (json && many) {
+        printf("{\"mode\": \"%s\", \"mode_reason\": ", mode);
+        json_str(stdout, m->reason);
+        printf(", \"scenarios\": [");
+    } else if (!json && last > 1)
         printf("guests: %s (%s)\n", m->kvm ? "KVM" : "in-process", m->reason);
     for (unsigned i = first; i < last; i++) {
         if (json && i > first)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tools/run_vm.h"
+#include "tools/json.h"
 
 /* The workload named by vmcfg: the SVM set wl_all, or wl_dma. */
 static wl_fn find_wl(unsigned w)
@@ -36,19 +37,6 @@ static unsigned acc_index(uint16_t host_bdf)
     return (host_bdf >> 3) - 2u;
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++)
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    putchar('"');
-}
-
 struct mode {
     bool kvm;
     char reason[200];
@@ -59,7 +47,7 @@ static void print_json(const struct vmm_config *c, struct vm_lane *lanes, const 
 {
     printf("{\"command\": \"run\", \"mode\": \"%s\", \"mode_reason\": ",
            m->kvm ? "kvm" : "in-process");
-    json_str(m->reason);
+    json_str(stdout, m->reason);
     printf(", \"passed\": %s, \"units\": %u, \"accelerators\": %u, \"host_memory_mib\": %llu, "
            "\"guests\": [", ok ? "true" : "false", c->host.nunits, c->host.naccels,
            (unsigned long long)(c->host.mem_size >> 20));
@@ -88,7 +76,7 @@ static void print_json(const struct vmm_config *c, struct vm_lane *lanes, const 
                    b >> 3, b & 7, r->passed ? "true" : "false", (unsigned long long)r->operations,
                    (unsigned long long)r->page_requests, (unsigned long long)r->faults,
                    (unsigned long long)r->errors);
-            json_str(r->detail);
+            json_str(stdout, r->detail);
             putchar('}');
         }
         printf("]}");

@@ -24,6 +24,7 @@
 #include "pci/bus.h"
 #include "tools/scenario.h"
 #include "tools/scenario_kvm.h"
+#include "tools/json.h"
 
 #define KVM_GUEST_MEM (64ULL << 20)     /* KVM slots: one per scattered frame (kvm.h) */
 #define KVM_RUN_TIMEOUT (600ULL * 1000000000ULL)
@@ -297,17 +298,6 @@ static bool case_host_guest(struct kreport *r, bool verbose)
     return ok;
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++)
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s >= 0x20)
-            putchar(*s);
-    putchar('"');
-}
-
 static void print_json(const struct kreport *r)
 {
     char b1[PCI_BDF_STRLEN], b2[PCI_BDF_STRLEN];
@@ -338,13 +328,13 @@ static void print_json(const struct kreport *r)
                w->r.passed ? "true" : "false", (unsigned long long)w->r.operations,
                (unsigned long long)w->r.page_requests, (unsigned long long)w->r.faults,
                (unsigned long long)w->r.errors);
-        json_str(w->r.detail);
+        json_str(stdout, w->r.detail);
         putchar('}');
     }
     printf("]");
     if (r->error[0]) {
         printf(", \"error\": ");
-        json_str(r->error);
+        json_str(stdout, r->error);
     }
     printf("}\n");
 }
