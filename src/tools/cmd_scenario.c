@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvm/kvm.h"
 #include "tools/cmds.h"
+#include "tools/guest_mode.h"
 #include "tools/json.h"
 #include "tools/scenario.h"
 #include "tools/scenario_kvm.h"
@@ -179,31 +179,7 @@ static const struct {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-/* Where the guests of test cases 2-4 run (README "Test cases"): on KVM
- * vCPUs when /dev/kvm is usable (scenario_kvm.c), else in-process; test
- * case 1 has no guest and always runs in-process. */
-struct mode {
-    bool kvm;
-    char reason[200];
-};
-
-static int pick_mode(struct mode *m, bool want_kvm, bool want_in_process)
-{
-    char why[160];
-    bool usable = kvm_usable(why, sizeof(why)) == 0;
-    m->kvm = usable && !want_in_process;
-    if (want_in_process)
-        snprintf(m->reason, sizeof(m->reason), "--in-process given");
-    else if (usable)
-        snprintf(m->reason, sizeof(m->reason), "%s", want_kvm ? "--kvm given" : "/dev/kvm is usable");
-    else if (want_kvm)
-        return fprintf(stderr, "vsvm scenario: --kvm: KVM is not usable here: %s\n", why), -1;
-    else
-        snprintf(m->reason, sizeof(m->reason), "KVM is not usable here: %s", why);
-    return 0;
-}
-
-static bool run_one(unsigned i, const struct mode *m, bool json, bool verbose)
+static bool run_one(unsigned i, const struct guest_mode *m, bool json, bool verbose)
 {
     if (m->kvm && i > 0)
         return scenario_kvm(cases[i].name, json, verbose) == 0;
@@ -221,7 +197,8 @@ static bool run_one(unsigned i, const struct mode *m, bool json, bool verbose)
     return ok;
 }
 
-static int run_cases(unsigned first, unsigned last, const struct mode *m, bool json, bool verbose)
+static int run_cases(unsigned first, unsigned last, const struct guest_mode *m, bool json,
+                     bool verbose)
 {
     bool all_ok = true, many = last - first > 1;
     const char *mode = m->kvm ? "kvm" : "in-process";
@@ -290,8 +267,8 @@ int cmd_scenario(int argc, char **argv)
                         "multi-guest, host-guest), not 'host'\n");
         return 2;
     }
-    struct mode m;
-    if (pick_mode(&m, kvm, in_process))
+    struct guest_mode m;      /* test case 1 has no guest: in-process whatever the mode */
+    if (guest_mode_pick(&m, "scenario", kvm, "--kvm", in_process, "--in-process", " given"))
         return 1;
     return run_cases(first, last, &m, json, verbose);
 }

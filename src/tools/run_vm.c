@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tools/run_vm.h"
+#include "tools/guest_mode.h"
 #include "tools/json.h"
 
 /* The workload named by vmcfg: the SVM set wl_all, or wl_dma. */
@@ -37,13 +38,8 @@ static unsigned acc_index(uint16_t host_bdf)
     return (host_bdf >> 3) - 2u;
 }
 
-struct mode {
-    bool kvm;
-    char reason[200];
-};
-
-static void print_json(const struct vmm_config *c, struct vm_lane *lanes, const struct mode *m,
-                       bool ok)
+static void print_json(const struct vmm_config *c, struct vm_lane *lanes,
+                       const struct guest_mode *m, bool ok)
 {
     printf("{\"command\": \"run\", \"mode\": \"%s\", \"mode_reason\": ",
            m->kvm ? "kvm" : "in-process");
@@ -84,8 +80,8 @@ static void print_json(const struct vmm_config *c, struct vm_lane *lanes, const 
     printf("]}\n");
 }
 
-static void print_text(const struct vmm_config *c, struct vm_lane *lanes, const struct mode *m,
-                       bool ok)
+static void print_text(const struct vmm_config *c, struct vm_lane *lanes,
+                       const struct guest_mode *m, bool ok)
 {
     printf("host: %u remapping unit%s, %u accelerator%s, %llu MiB; %u guest%s %s (%s)\n",
            c->host.nunits, c->host.nunits == 1 ? "" : "s", c->host.naccels,
@@ -119,28 +115,13 @@ static void print_text(const struct vmm_config *c, struct vm_lane *lanes, const 
 }
 
 /* -accel: as asked, or KVM when usable and every guest fits it. */
-static int pick_mode(const struct vmm_config *c, struct mode *m)
+static int pick_mode(const struct vmm_config *c, struct guest_mode *m)
 {
-    char why[160];
-    if (c->accel == VMCFG_ACCEL_IN_PROCESS) {
-        *m = (struct mode){ .kvm = false };
-        snprintf(m->reason, sizeof(m->reason), "-accel in-process");
-        return 0;
-    }
-    bool usable = kvm_usable(why, sizeof(why)) == 0;
-    if (c->accel == VMCFG_ACCEL_KVM) {
-        if (!usable)
-            return fprintf(stderr, "vsvm run: -accel kvm: KVM is not usable here: %s\n", why), -1;
-        *m = (struct mode){ .kvm = true };
-        snprintf(m->reason, sizeof(m->reason), "-accel kvm");
-        return 0;
-    }
-    m->kvm = usable && vmcfg_kvm_fits(c, why, sizeof(why));
-    if (m->kvm)
-        snprintf(m->reason, sizeof(m->reason), "/dev/kvm is usable");
-    else
-        snprintf(m->reason, sizeof(m->reason), "%s%s", usable ? "" : "KVM is not usable here: ",
-                 why);
+    if (guest_mode_pick(m, "run", c->accel == VMCFG_ACCEL_KVM, "-accel kvm",
+                        c->accel == VMCFG_ACCEL_IN_PROCESS, "-accel in-process", ""))
+        return -1;
+    if (c->accel == VMCFG_ACCEL_AUTO && m->kvm && !vmcfg_kvm_fits(c, m->reason, sizeof(m->reason)))
+        m->kvm = false;
     return 0;
 }
 
@@ -176,7 +157,7 @@ int run_vm(const struct vmm_config *c)
                 fprintf(stderr, "vsvm run: workload %s not available\n", vmcfg_wl_name(w));
                 return 1;
             }
-    struct mode m;
+    struct guest_mode m;
     if (pick_mode(c, &m))
         return 1;
     struct vmm_config kc = *c;          /* the guests' memory as the mode has it */
