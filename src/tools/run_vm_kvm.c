@@ -54,24 +54,20 @@ static void collect(struct vm_lane *l)
 int run_vm_kvm(struct host *h, const struct vmm_config *c, struct vm_lane *lanes, char *why,
                size_t n)
 {
-    char cl[KVM_CMDLINE_MAX];
+    static char cl[VMM_MAX_GUESTS][KVM_CMDLINE_MAX];
+    char w[200];
     for (unsigned i = 0; i < c->nguests; i++) {
-        if (cmdline(&lanes[i], cl, sizeof(cl)))
+        if (cmdline(&lanes[i], cl[i], sizeof(cl[i])))
             return snprintf(why, n, "%s: its workloads do not fit a %d-byte kernel command line",
                             c->guest[i].name, KVM_CMDLINE_MAX), -1;
-        char w[200];
         if (!(lanes[i].m = kvm_machine_create(h, lanes[i].cfg, w, sizeof(w))))
             return snprintf(why, n, "%s: %s", c->guest[i].name, w), -1;
     }
-    for (unsigned i = 0; i < c->nguests; i++) {
-        char w[200];
-        cmdline(&lanes[i], cl, sizeof(cl));
-        if (kvm_machine_start(lanes[i].m, cl, w, sizeof(w)))
+    for (unsigned i = 0; i < c->nguests; i++)
+        if (kvm_machine_start(lanes[i].m, cl[i], w, sizeof(w)))
             return snprintf(why, n, "%s: %s", c->guest[i].name, w), -1;
-    }
     for (unsigned i = 0; i < c->nguests; i++) {
         struct vm_lane *l = &lanes[i];
-        char w[200];
         memset(&l->rep, 0, sizeof(l->rep));
         kvm_machine_wait(l->m, RUN_TIMEOUT_NS, &l->rep, w, sizeof(w));
         kvm_machine_stats(l->m, &l->st);
