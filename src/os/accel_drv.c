@@ -81,6 +81,33 @@ void os_accel_reclaim(struct os_accel *a)
     os_unlock(&a->lock);
 }
 
+/* A free device context (ACCEL_NCTX per function, dev/accel_regs.h): its
+ * index, marked used; a->nctx when every one is taken. */
+static unsigned ctx_take(struct os_accel *a)
+{
+    os_lock(a->k, &a->lock);
+    unsigned i = 0;
+    while (i < a->nctx && (a->ctx_used & (1u << i)))
+        i++;
+    if (i < a->nctx)
+        a->ctx_used |= 1u << i;
+    os_unlock(&a->lock);
+    return i;
+}
+
+/* Resets the context, programs its PASID and completion address, enables
+ * it with ctrl. SEQNO survives context resets: new batches continue from
+ * it. */
+static void ctx_start(struct os_accel_ctx *c, uint32_t pasid, uint64_t compl, uint32_t ctrl)
+{
+    struct os_accel *a = c->a;
+    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET);
+    wr(a, CTX(c, ACCEL_CTX_PASID), 4, pasid);
+    wr(a, CTX(c, ACCEL_CTX_COMPL_VA), 8, compl);
+    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ctrl);
+    c->seqno = rd(a, CTX(c, ACCEL_CTX_SEQNO), 8);
+}
+
 int os_accel_open(struct os_accel *a, struct os_mm *mm, uint64_t compl_va, struct os_accel_ctx *c)
 {
     uint32_t pasid;
@@ -89,24 +116,13 @@ int os_accel_open(struct os_accel *a, struct os_mm *mm, uint64_t compl_va, struc
     int rc = os_sva_bind(a->svm, a->bdf, mm, &pasid);
     if (rc)
         return rc;
-    os_lock(a->k, &a->lock);
-    unsigned i = 0;
-    while (i < a->nctx && (a->ctx_used & (1u << i)))
-        i++;
-    if (i < a->nctx)
-        a->ctx_used |= 1u << i;
-    os_unlock(&a->lock);
+    unsigned i = ctx_take(a);
     if (i == a->nctx) {
         os_sva_unbind(a->svm, a->bdf, mm);
         return -16;
     }
     *c = (struct os_accel_ctx){ .a = a, .idx = i, .mm = mm, .pasid = pasid };
-    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET);
-    wr(a, CTX(c, ACCEL_CTX_PASID), 4, pasid);
-    wr(a, CTX(c, ACCEL_CTX_COMPL_VA), 8, compl_va);
-    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID);
-    /* SEQNO survives context resets: new batches continue from it. */
-    c->seqno = rd(a, CTX(c, ACCEL_CTX_SEQNO), 8);
+    ctx_start(c, pasid, compl_va, ACCEL_CTRL_ENABLE | ACCEL_CTRL_PASID);
     return 0;
 }
 
@@ -114,21 +130,11 @@ int os_accel_open_dma(struct os_accel *a, uint64_t compl_iova, struct os_accel_c
 {
     if (__atomic_load_n(&a->released, __ATOMIC_ACQUIRE))
         return -19;
-    os_lock(a->k, &a->lock);
-    unsigned i = 0;
-    while (i < a->nctx && (a->ctx_used & (1u << i)))
-        i++;
-    if (i < a->nctx)
-        a->ctx_used |= 1u << i;
-    os_unlock(&a->lock);
+    unsigned i = ctx_take(a);
     if (i == a->nctx)
         return -16;
     *c = (struct os_accel_ctx){ .a = a, .idx = i, .nopasid = true };
-    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_RESET);
-    wr(a, CTX(c, ACCEL_CTX_PASID), 4, 0);
-    wr(a, CTX(c, ACCEL_CTX_COMPL_VA), 8, compl_iova);
-    wr(a, CTX(c, ACCEL_CTX_CTRL), 4, ACCEL_CTRL_ENABLE);
-    c->seqno = rd(a, CTX(c, ACCEL_CTX_SEQNO), 8);
+    ctx_start(c, 0, compl_iova, ACCEL_CTRL_ENABLE);
     return 0;
 }
 
