@@ -40,6 +40,8 @@
 #include "paging/pt.h"
 #include "vtd/tables.h"
 
+#include "fuzz_input.h"
+
 #define ARENA_BASE 0x100000ULL
 #define ARENA_SIZE (1ULL << 20)
 #define NFRAMES    (ARENA_SIZE >> 12)
@@ -240,16 +242,6 @@ static void wait_ctx(unsigned ctx)
             nanosleep(&ts, NULL);
         }
     }
-}
-
-struct rd { const uint8_t *p; size_t n; };
-
-static uint64_t take(struct rd *r, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes && r->n; i++, r->p++, r->n--)
-        v |= (uint64_t)*r->p << (8 * i);
-    return v;
 }
 
 static uint64_t seq;

@@ -33,12 +33,11 @@
 #include "os/iommu.h"
 #include "viommu/viommu.h"
 #include "vmm/host.h"
+#include "fuzz_input.h"
 
 #define FG_RAM   (1ULL << 20)    /* guest RAM: random GPAs often land in it */
 #define FG_VBDF  0x0008          /* 00:01.0 in the guest */
 #define FG_UNUSED __attribute__((unused))
-
-struct rd { const uint8_t *p; size_t n; };
 
 static int fg_verbose = -1;   /* FUZZ_VERBOSE set: what each input did (seed checks) */
 static FG_UNUSED bool fg_v(void)
@@ -46,14 +45,6 @@ static FG_UNUSED bool fg_v(void)
     if (fg_verbose < 0)
         fg_verbose = getenv("FUZZ_VERBOSE") != NULL;
     return fg_verbose;
-}
-
-static FG_UNUSED uint64_t take(struct rd *r, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes && r->n; i++, r->p++, r->n--)
-        v |= (uint64_t)*r->p << (8 * i);
-    return v;
 }
 
 struct fg {

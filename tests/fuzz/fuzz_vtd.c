@@ -13,18 +13,10 @@
 #include "lib/hw_regs.h"
 #include "vtd/unit.h"
 
+#include "fuzz_input.h"
+
 #define ARENA_BASE 0x100000ULL
 #define ARENA_SIZE (1ULL << 20)
-
-struct rd { const uint8_t *p; size_t n; };
-
-static uint64_t take(struct rd *r, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes && r->n; i++, r->p++, r->n--)
-        v |= (uint64_t)*r->p << (8 * i);
-    return v;
-}
 
 static bool dev_timeout;
 static enum vtd_ats_inv_status fz_ats_inv(void *o, uint16_t sid, bool pv, uint32_t pasid,
