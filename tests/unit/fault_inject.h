@@ -16,6 +16,7 @@
 #include "vmm/guest.h"
 #include "vmm/host.h"
 #include "vmm/sched.h"
+#include "support/machines.h"
 
 /* Counters other threads update (the kernels' interrupt threads). */
 #define LD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
@@ -39,8 +40,6 @@
 struct host *fi_host(unsigned naccels);
 /* A guest (svm=on) with host device host_bdf as its 00:04.0. */
 struct guest *fi_guest(struct host *h, uint16_t host_bdf);
-/* The four SVM workloads on (k, a); fails the test on the first failure. */
-void fi_run_all(struct os_kernel *k, struct os_accel *a, const char *where);
 
 uint64_t fi_unit_rd(struct host *h, uint32_t off, unsigned size);
 void fi_unit_wr(struct host *h, uint32_t off, unsigned size, uint64_t v);

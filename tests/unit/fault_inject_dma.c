@@ -148,8 +148,8 @@ void test_guest_faulting_dma_flood(void **state)
     assert_int_equal(v1.faults_injected, v0.faults_injected);
 
     reset_contexts(g);
-    fi_run_all(guest_kernel(g), guest_accel(g, 0), "guest after its flood");
+    tm_run_all(guest_kernel(g), guest_accel(g, 0), "guest after its flood");
     guest_destroy(g);
-    fi_run_all(&h->k, &h->drv[0], "host on the flooding guest's device");
+    tm_run_all(&h->k, &h->drv[0], "host on the flooding guest's device");
     host_destroy(h);
 }

@@ -193,8 +193,8 @@ void test_prq_flood_overflows_host_queue(void **state)
     assert_int_equal(unexpected(&f) - resp0, groups);
     assert_int_equal(fi_dev_stats(h, 0).responses_late, 0);
 
-    fi_run_all(guest_kernel(f.g), guest_accel(f.g, 0), "guest after the flood");
-    fi_run_all(&h->k, &h->drv[1], "host after the flood");
+    tm_run_all(guest_kernel(f.g), guest_accel(f.g, 0), "guest after the flood");
+    tm_run_all(&h->k, &h->drv[1], "host after the flood");
     flood_end(&f);
 }
 
@@ -264,7 +264,7 @@ void test_prq_flood_overflows_guest_queue(void **state)
     assert_int_equal(v2.page_responses - v0.page_responses, groups);
     assert_int_equal(v2.dropped_requests, v0.dropped_requests);
 
-    fi_run_all(guest_kernel(g), guest_accel(g, 0), "guest after the flood");
-    fi_run_all(&h->k, &h->drv[1], "host after the flood");
+    tm_run_all(guest_kernel(g), guest_accel(g, 0), "guest after the flood");
+    tm_run_all(&h->k, &h->drv[1], "host after the flood");
     flood_end(&f);
 }

@@ -110,8 +110,8 @@ void test_host_qi_bad_descriptor(void **state)
            (unsigned long long)(LD(w.m->qi_errors) - errors0));
     fi_bystander_stop(&hb, "bad host descriptors");
     fi_bystander_stop(&gb, "bad host descriptors");
-    fi_run_all(guest_kernel(w.g), guest_accel(w.g, 0), "the guest afterwards");
-    fi_run_all(&w.h->k, &w.h->drv[2], "the host afterwards");
+    tm_run_all(guest_kernel(w.g), guest_accel(w.g, 0), "the guest afterwards");
+    tm_run_all(&w.h->k, &w.h->drv[2], "the host afterwards");
     guest_destroy(w.g);
     host_destroy(w.h);
 }
@@ -178,8 +178,8 @@ void test_host_qi_foreign_error(void **state)
            (unsigned long long)(LD(w.m->qi_errors) - errors0));
     assert_int_equal(LD(w.m->qi_errors) - errors0, 4);
 
-    fi_run_all(guest_kernel(w.g), guest_accel(w.g, 0), "the guest afterwards");
-    fi_run_all(&w.h->k, &w.h->drv[2], "the host afterwards");
+    tm_run_all(guest_kernel(w.g), guest_accel(w.g, 0), "the guest afterwards");
+    tm_run_all(&w.h->k, &w.h->drv[2], "the host afterwards");
     guest_destroy(w.g);
     host_destroy(w.h);
 }

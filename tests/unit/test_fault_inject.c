@@ -73,17 +73,6 @@ struct guest *fi_guest(struct host *h, uint16_t host_bdf)
     return tm_guest(h, true, host_bdf);
 }
 
-void fi_run_all(struct os_kernel *k, struct os_accel *a, const char *where)
-{
-    for (unsigned w = 0; w < 4; w++) {
-        struct wl_result r;
-        wl_all[w].fn(k, a, &r);
-        if (!r.passed)
-            fail_msg("%s %s: %s", where, r.name, r.detail);
-        assert_true(r.operations > 0);
-    }
-}
-
 uint64_t fi_unit_rd(struct host *h, uint32_t off, unsigned size)
 {
     return vtd_mmio_read(h->unit[0], off, size);
@@ -263,12 +252,12 @@ void test_device_never_completes_invalidation(void **state)
     /* The device completes again: everything works. */
     accel_test_inv_never_complete(h->acc[0].dev, false);
     uint64_t errors1 = LD(m->qi_errors);
-    fi_run_all(k, guest_accel(g, 0), "guest after the device recovered");
+    tm_run_all(k, guest_accel(g, 0), "guest after the device recovered");
     assert_int_equal(LD(m->qi_errors), errors1);
     fi_bystander_stop(&b, "ITE");
     printf("  host queue errors in all: %llu\n", (unsigned long long)(LD(m->qi_errors) - errors0));
     guest_destroy(g);
-    fi_run_all(&h->k, &h->drv[0], "host on the device afterwards");
+    tm_run_all(&h->k, &h->drv[0], "host on the device afterwards");
     host_destroy(h);
 }
 

@@ -31,17 +31,6 @@ static struct guest *mk_guest(struct host *h, bool svm, uint16_t host_bdf)
     return tm_guest(h, svm, host_bdf);
 }
 
-static void run_all(struct os_kernel *k, struct os_accel *a, const char *where)
-{
-    for (unsigned w = 0; w < 4; w++) {
-        struct wl_result r;
-        wl_all[w].fn(k, a, &r);
-        if (!r.passed)
-            fail_msg("%s %s: %s", where, r.name, r.detail);
-        assert_true(r.operations > 0);
-    }
-}
-
 /* Test case 2 in miniature: the four workloads in a guest. */
 static void test_guest_svm_workloads(void **state)
 {
@@ -50,7 +39,7 @@ static void test_guest_svm_workloads(void **state)
     struct guest *g = mk_guest(h, true, h->acc_bdf[0]);
     assert_int_equal(guest_naccels(g), 1);
     assert_int_equal(guest_cfg(g)->dev[0].guest_bdf, 0x20);   /* 00:04.0 */
-    run_all(guest_kernel(g), guest_accel(g, 0), "guest");
+    tm_run_all(guest_kernel(g), guest_accel(g, 0), "guest");
     struct viommu_stats st;
     guest_viommu_stats(g, &st);
     assert_true(st.binds >= 4);           /* one PASID per workload process */
@@ -122,12 +111,12 @@ static void test_device_returns_to_host(void **state)
     struct guest *g = mk_guest(h, true, h->acc_bdf[0]);
     struct wl_proc p;
     assert_int_equal(wl_proc_open(&p, &h->k, &h->drv[0]), -19);   /* released */
-    run_all(guest_kernel(g), guest_accel(g, 0), "guest");
+    tm_run_all(guest_kernel(g), guest_accel(g, 0), "guest");
     guest_destroy(g);
-    run_all(&h->k, &h->drv[0], "host after the guest");
+    tm_run_all(&h->k, &h->drv[0], "host after the guest");
     /* and to a second guest after that */
     g = mk_guest(h, true, h->acc_bdf[0]);
-    run_all(guest_kernel(g), guest_accel(g, 0), "second guest");
+    tm_run_all(guest_kernel(g), guest_accel(g, 0), "second guest");
     guest_destroy(g);
     host_destroy(h);
 }
@@ -154,7 +143,7 @@ static void test_hostile_guest(void **state)
     if (!r.passed)
         fail_msg("%s", r.detail);
     assert_int_equal(r.operations, n + 8);
-    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
+    tm_run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
     for (unsigned i = 0; i < 10; i++) {
         uint32_t v = 0;
         assert_int_equal(mem_read(h->mem, t[i], &v, 4), 0);
@@ -189,11 +178,11 @@ static void test_frozen_guest(void **state)
     struct accel_cmd c = { .opcode = ACCEL_OP_STORE_DWORD, .arg = 7, .a = buf };
     assert_int_equal(wl_run(&p, &c, 1, &err, &fva), -5);
     assert_int_equal(err, ACCEL_ERR_TIMEOUT);
-    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
+    tm_run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
     wl_proc_close(&p);
     guest_destroy(a);
-    run_all(&h->k, &h->drv[0], "host after the frozen guest");
-    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest, still");
+    tm_run_all(&h->k, &h->drv[0], "host after the frozen guest");
+    tm_run_all(guest_kernel(b), guest_accel(b, 0), "the other guest, still");
     guest_destroy(b);
     host_destroy(h);
 }
@@ -251,8 +240,8 @@ static void test_guest_killed_mid_batch(void **state)
     pthread_join(t, NULL);
     assert_int_equal(v.rc, 0);
     guest_destroy(a);
-    run_all(&h->k, &h->drv[0], "host after the killed guest");
-    run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
+    tm_run_all(&h->k, &h->drv[0], "host after the killed guest");
+    tm_run_all(guest_kernel(b), guest_accel(b, 0), "the other guest");
     guest_destroy(b);
     host_destroy(h);
 }

@@ -62,17 +62,6 @@ static void *host_lane(void *arg)
     return ok ? h : NULL;
 }
 
-/* After the bad guest: host processes run all four on accelerator acc. */
-static void host_runs(struct host *h, unsigned acc, const char *when)
-{
-    for (unsigned i = 0; i < 4; i++) {
-        struct wl_result r;
-        wl_all[i].fn(&h->k, &h->drv[acc], &r);
-        if (!r.passed)
-            fail_msg("host %s on accelerator %u %s: %s", r.name, acc, when, r.detail);
-    }
-}
-
 /* Every fault the host units' handlers read (the last OS_FAULT_LOG of
  * each) names the device sid; their number. */
 static unsigned faults_only_from(struct host *h, uint16_t sid)
@@ -163,7 +152,7 @@ static void contain(const char *bad_cmdline, const char *expect, uint64_t bad_ti
                   nfaults);
     kvm_machine_destroy(good);
     kvm_machine_destroy(bad);
-    host_runs(h, BAD_ACC, "after the bad guest");
+    tm_run_all(&h->k, &h->drv[BAD_ACC], "the host after the bad guest");
     host_destroy(h);
 }
 

@@ -12,6 +12,7 @@
 #include "support/machines.h"
 #include "vmm/guest.h"
 #include "vmm/host.h"
+#include "workloads/workloads.h"
 
 static bool verbose(void)
 {
@@ -42,6 +43,17 @@ struct guest *tm_guest(struct host *h, bool svm, uint16_t host_bdf)
     if (!g)
         fail_msg("guest_create: %s", why);
     return g;
+}
+
+void tm_run_all(struct os_kernel *k, struct os_accel *a, const char *where)
+{
+    for (unsigned w = 0; w < 4; w++) {
+        struct wl_result r;
+        wl_all[w].fn(k, a, &r);
+        if (!r.passed)
+            fail_msg("%s %s: %s", where, r.name, r.detail);
+        assert_true(r.operations > 0);
+    }
 }
 
 struct kvm_machine *tm_kvm_machine(struct host *h, const char *name, bool svm, unsigned first,
